@@ -1,0 +1,4 @@
+import type { ProbeKind } from "../src/core/probe.js";
+
+/** THE registry of probe kinds: the config union, `kind` labels, the README table and check-config derive from it. */
+export const PROBE_KINDS: readonly ProbeKind<unknown>[] = [];

@@ -1,0 +1,65 @@
+import { readFile } from "node:fs/promises";
+import type { ConnectionOptions, PeerCertificate, TLSSocket } from "node:tls";
+import { isIP } from "node:net";
+import { z } from "zod";
+import { ProbeError } from "../../src/core/probe-error.js";
+
+/** TLS fields shared by every socket kind (SMTP, IMAP). */
+export const tlsFields = {
+  servername: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Name sent in SNI and checked against the certificate; defaults to the target host."),
+  ca_file: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("PEM file of CA certificates to trust instead of Node's bundled roots."),
+  insecure_skip_verify: z
+    .boolean()
+    .default(false)
+    .describe("Accept any certificate (expiry is still reported). Off by default; for lab use only."),
+};
+
+/** The parsed shape of `tlsFields`. */
+export interface TlsSettings {
+  servername?: string | undefined;
+  ca_file?: string | undefined;
+  insecure_skip_verify: boolean;
+}
+
+/** Options for `tls.connect`, reading the CA file now so a vanished file is a `config` failure, not a crash. */
+export async function tlsConnectOptions(settings: TlsSettings, host: string): Promise<ConnectionOptions> {
+  const servername = settings.servername ?? (isIP(host) === 0 ? host : undefined);
+  const options: ConnectionOptions = { rejectUnauthorized: !settings.insecure_skip_verify };
+  if (servername !== undefined) options.servername = servername;
+  if (settings.ca_file !== undefined) {
+    try {
+      options.ca = await readFile(settings.ca_file, "utf8");
+    } catch (error) {
+      throw new ProbeError(
+        `CA file ${settings.ca_file} cannot be read`,
+        { phase: "tls", facts: { protocol: "probe", input: { class: "config" } } },
+        { cause: error },
+      );
+    }
+  }
+  // Hostname checks for IP targets without a servername still work: Node checks IP SANs against `host`.
+  return options;
+}
+
+/** Earliest `valid_to` of the peer's certificate chain, Unix seconds; undefined when there is no certificate. */
+export function earliestCertExpiry(socket: TLSSocket): number | undefined {
+  let earliest: number | undefined;
+  const seen = new Set<PeerCertificate>();
+  let cert: PeerCertificate | undefined = socket.getPeerCertificate(true) as PeerCertificate | undefined;
+  while (cert !== undefined && Object.keys(cert).length > 0 && !seen.has(cert)) {
+    seen.add(cert);
+    const notAfter = Date.parse(cert.valid_to) / 1000;
+    if (Number.isFinite(notAfter) && (earliest === undefined || notAfter < earliest)) earliest = notAfter;
+    const issuer = (cert as { issuerCertificate?: PeerCertificate }).issuerCertificate;
+    cert = issuer === cert ? undefined : issuer;
+  }
+  return earliest;
+}

@@ -1,0 +1,16 @@
+import type { ClassifyInput } from "./taxonomy.js";
+
+/** A probe failure with the structured facts the classifier reads; the original error stays in `cause`. */
+export class ProbeError extends Error {
+  override readonly name = "ProbeError";
+  /** The phase the failure happened in (one of the kind's phases). */
+  readonly phase: string | undefined;
+  /** Facts for the classifier; absent when only `cause` (a Node/undici error) tells what happened. */
+  readonly facts: ClassifyInput | undefined;
+
+  constructor(message: string, details: { phase?: string; facts?: ClassifyInput }, options?: { cause?: unknown }) {
+    super(message, options);
+    this.phase = details.phase;
+    this.facts = details.facts;
+  }
+}
