@@ -1,0 +1,180 @@
+import type { Logger } from "pino";
+import type { AgentConfig, CheckConfig, LoadResult } from "./config/model.js";
+import { loadConfigFile } from "./config/load.js";
+import type { ProbeKind } from "./core/probe.js";
+import type { Metrics, SeriesLabels } from "./metrics/metrics.js";
+import { runCheck, type RunOutcome } from "./runtime/runner.js";
+import { Scheduler } from "./runtime/scheduler.js";
+
+/** What the status page shows of one check. */
+export interface CheckStatus {
+  check: CheckConfig;
+  last?: RunOutcome;
+  lastSuccessAt?: Date;
+  nextRunAt?: Date;
+}
+
+/** The running agent: config, scheduler, metrics, reload. Knows no protocol. */
+export class Agent {
+  readonly #kinds: readonly ProbeKind<unknown>[];
+  readonly #configPath: string;
+  readonly #logger: Logger;
+  readonly #metrics: Metrics;
+  readonly #scheduler: Scheduler;
+  readonly #status = new Map<string, CheckStatus>();
+  #config: AgentConfig | undefined;
+  #reloading: Promise<LoadResult> | undefined;
+
+  constructor(deps: { kinds: readonly ProbeKind<unknown>[]; configPath: string; logger: Logger; metrics: Metrics }) {
+    this.#kinds = deps.kinds;
+    this.#configPath = deps.configPath;
+    this.#logger = deps.logger;
+    this.#metrics = deps.metrics;
+    this.#scheduler = new Scheduler({
+      logger: deps.logger,
+      run: (check, state, cancel) =>
+        runCheck(check, { logger: deps.logger.child({ check: check.name }), state, cancel }),
+      onOutcome: (outcome, check) => this.#record(outcome, check),
+      onSkip: (check) => deps.metrics.recordSkip(check.name, "overlap"),
+      onLag: (seconds) => deps.metrics.lag.observe(seconds),
+    });
+  }
+
+  /** The config in force, once loaded. */
+  get config(): AgentConfig | undefined {
+    return this.#config;
+  }
+
+  /** Ready: a config is loaded and the scheduler runs. */
+  get isReady(): boolean {
+    return this.#config !== undefined && this.#scheduler.isRunning;
+  }
+
+  /** Loads the first config and starts scheduling; on errors nothing starts. */
+  async start(initial: AgentConfig): Promise<void> {
+    await this.#apply(initial);
+    this.#metrics.reloadSuccessful.set(1);
+    this.#metrics.reloadTimestamp.set(Date.now() / 1000);
+    this.#scheduler.start();
+  }
+
+  /** Re-reads the config file; a valid one replaces the old, an invalid one is logged and the old keeps running. */
+  reload(): Promise<LoadResult> {
+    // Two reloads at once (SIGHUP and POST together) share one read.
+    this.#reloading ??= this.#reload().finally(() => {
+      this.#reloading = undefined;
+    });
+    return this.#reloading;
+  }
+
+  async #reload(): Promise<LoadResult> {
+    const result = await loadConfigFile(this.#configPath, this.#kinds);
+    if (!result.ok) {
+      this.#metrics.reloadSuccessful.set(0);
+      for (const line of result.errors) this.#logger.error({ problem: line }, "config reload refused");
+      this.#logger.error({ problems: result.errors.length }, "config reload failed; the previous config keeps running");
+      return result;
+    }
+    const old = this.#config;
+    if (old !== undefined && (old.listen.host !== result.config.listen.host || old.listen.port !== result.config.listen.port)) {
+      this.#logger.warn("agent.listen changed: it takes effect on restart");
+    }
+    await this.#apply(result.config);
+    this.#metrics.reloadSuccessful.set(1);
+    this.#metrics.reloadTimestamp.set(Date.now() / 1000);
+    this.#logger.info({ checks: result.config.checks.length }, "config reloaded");
+    return result;
+  }
+
+  /** Stops the scheduler, aborting runs in flight. */
+  async stop(): Promise<void> {
+    await this.#scheduler.stop();
+  }
+
+  /** Every check with its last outcome, in config order. */
+  statuses(): CheckStatus[] {
+    const next = this.#scheduler.nextRuns();
+    return (this.#config?.checks ?? []).map((check) => {
+      const status = this.#status.get(check.name) ?? { check };
+      const planned = next.get(check.name);
+      return planned === undefined || planned === 0 ? status : { ...status, nextRunAt: new Date(planned) };
+    });
+  }
+
+  async #apply(config: AgentConfig): Promise<void> {
+    this.#logger.level = config.logLevel;
+    const labelNames = [...Object.keys(config.labels), ...config.checks.flatMap((c) => Object.keys(c.labels))];
+    const before = this.#metrics.extraLabels.join(",");
+    this.#metrics.setExtraLabels(labelNames);
+    const haveLabelsChanged = before !== this.#metrics.extraLabels.join(",");
+    const previous = this.#config;
+    this.#config = config;
+
+    const { removed, added } = this.#scheduler.apply(config.checks);
+    for (const name of removed) {
+      this.#status.delete(name);
+      await this.#metrics.removeCheck(name);
+    }
+    const toInit = haveLabelsChanged || previous?.location !== config.location ? config.checks.map((c) => c.name) : added;
+    for (const check of config.checks) {
+      if (toInit.includes(check.name)) this.#metrics.initCheck(this.seriesLabels(check));
+      this.#status.set(check.name, { ...this.#status.get(check.name), check });
+    }
+    for (const kind of this.#kinds) {
+      this.#metrics.checksByKind.set({ kind: kind.id }, config.checks.filter((c) => c.kind.id === kind.id).length);
+    }
+  }
+
+  /** The labels of a check's series: probe labels, then agent labels overridden by check labels. */
+  seriesLabels(check: CheckConfig): SeriesLabels {
+    const config = this.#config;
+    const labels: SeriesLabels = {
+      check: check.name,
+      kind: check.kind.id,
+      target: check.target.label,
+      location: config?.location ?? "local",
+    };
+    for (const name of this.#metrics.extraLabels) labels[name] = check.labels[name] ?? config?.labels[name] ?? "";
+    return labels;
+  }
+
+  #record(outcome: RunOutcome, check: CheckConfig): void {
+    if (outcome.status === "cancelled") return;
+    // A run that finished after its check was removed or changed must not re-create stale series.
+    if (this.#config?.checks.find((c) => c.name === check.name)?.fingerprint !== check.fingerprint) return;
+    this.#metrics.recordRun(this.seriesLabels(check), {
+      success: outcome.status === "success",
+      durationSeconds: outcome.durationSeconds,
+      phases: outcome.phases,
+      facts: outcome.facts,
+      endedAtSeconds: outcome.endedAt.getTime() / 1000,
+      ...(outcome.failure && {
+        failure: { class: outcome.failure.class, code: outcome.failure.code, phase: outcome.failure.phase },
+      }),
+    });
+    const lastSuccessAt =
+      outcome.status === "success" ? outcome.endedAt : this.#status.get(check.name)?.lastSuccessAt;
+    this.#status.set(check.name, lastSuccessAt ? { check, last: outcome, lastSuccessAt } : { check, last: outcome });
+    this.#logger.info(resultLogFields(outcome), `check ${outcome.status}`);
+  }
+}
+
+/** The fields of the one log line per result. */
+export function resultLogFields(outcome: RunOutcome): Record<string, unknown> {
+  return {
+    check: outcome.check,
+    kind: outcome.kind,
+    target: outcome.target,
+    result: outcome.status,
+    duration_ms: Math.round(outcome.durationSeconds * 1000),
+    phases_ms: Object.fromEntries(Object.entries(outcome.phases).map(([p, s]) => [p, Math.round(s * 1000)])),
+    ...(outcome.failure && {
+      class: outcome.failure.class,
+      code: outcome.failure.code,
+      phase: outcome.failure.phase,
+      retryable: outcome.failure.retryable,
+      side: outcome.failure.side,
+      message: outcome.failure.message,
+    }),
+  };
+}

@@ -1,0 +1,203 @@
+#!/usr/bin/env node
+/* eslint-disable no-console -- the CLI's output code */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { Registry } from "prom-client";
+import { PROBE_KINDS } from "../probes/index.js";
+import { Agent } from "./agent.js";
+import { runClassifyCommand } from "./classify-command.js";
+import { loadConfigFile } from "./config/load.js";
+import type { AgentConfig } from "./config/model.js";
+import { createHttpServer, listen } from "./http/server.js";
+import { createLogger } from "./logging.js";
+import { Metrics } from "./metrics/metrics.js";
+import { outcomeJson, outcomeTable, runOnce } from "./once.js";
+import { createPlanner } from "./runtime/plan.js";
+import { readVersion } from "./version.js";
+
+/** Exit codes: 0 all good, 1 a check failed, 2 bad usage or config. */
+const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+const HELP: Record<string, string> = {
+  main: `suiteprobe ${readVersion()}: synthetic monitoring of mail, file search and chat, with classified failures.
+
+Usage: suiteprobe <command> [options]
+
+Commands:
+  run           run the agent: scheduled checks, /metrics, status page
+  once          run checks once now and print the results
+  check-config  validate a config file and summarise it
+  classify      classify error facts read as JSON lines from stdin
+
+Run "suiteprobe <command> --help" for a command's options.
+Exit codes: 0 ok, 1 a check failed, 2 bad usage or invalid config.`,
+  run: `Usage: suiteprobe run --config FILE
+
+Runs the agent. SIGHUP or POST /-/reload re-reads the config (an invalid one is refused and the old one keeps
+running); SIGTERM/SIGINT abort runs in flight, close the server and exit 0.`,
+  once: `Usage: suiteprobe once --config FILE [--check NAME]... [--json]
+
+Runs the checks (all, or those named) once now. Prints a table, or with --json one JSON object per line.
+Exit 0 when all succeeded, 1 when any failed, 2 on a config error.`,
+  "check-config": `Usage: suiteprobe check-config --config FILE
+
+Validates the config: one line per problem as "path: message" and exit 2, or a summary (checks per kind,
+next run times) and exit 0.`,
+  classify: `Usage: suiteprobe classify < facts.jsonl
+
+Reads JSON lines {"protocol": "smtp"|"imap"|"http"|"graph"|"slack"|"entra"|"net"|"tls", "input": {...}}
+and writes one JSON line per input: {"class","retryable","side","code"}; a malformed line gets {"error","line"}.
+Exit 0 when every line was valid, 1 otherwise.`,
+};
+
+const OPTIONS = {
+  config: { type: "string", short: "c" },
+  check: { type: "string", multiple: true },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} satisfies ParseArgsConfig["options"];
+
+type Options = { config?: string; check?: string[]; json?: boolean; help?: boolean };
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    console.log(HELP.main);
+    return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (command === "--version") {
+    console.log(readVersion());
+    return EXIT.ok;
+  }
+  const help = HELP[command];
+  if (help === undefined || command === "main") {
+    console.error(`suiteprobe: unknown command "${command}"\n\n${HELP.main}`);
+    return EXIT.usage;
+  }
+  let options: Options;
+  try {
+    options = parseArgs({ args: rest, options: OPTIONS, strict: true, allowPositionals: false }).values as Options;
+  } catch (error) {
+    console.error(`suiteprobe ${command}: ${(error as Error).message}\n\n${help}`);
+    return EXIT.usage;
+  }
+  if (options.help === true) {
+    console.log(help);
+    return EXIT.ok;
+  }
+  if (command === "classify") return runClassifyCommand(process.stdin, process.stdout);
+  if (options.config === undefined) {
+    console.error(`suiteprobe ${command}: --config FILE is required\n\n${help}`);
+    return EXIT.usage;
+  }
+  const loaded = await loadConfigFile(options.config, PROBE_KINDS);
+  if (!loaded.ok) {
+    for (const line of loaded.errors) console.error(line);
+    console.error(`suiteprobe: ${options.config}: ${loaded.errors.length} problem(s); nothing was run`);
+    return EXIT.usage;
+  }
+  switch (command) {
+    case "check-config":
+      console.log(summarise(options.config, loaded.config));
+      return EXIT.ok;
+    case "once":
+      return once(loaded.config, options);
+    default:
+      return run(options.config, loaded.config);
+  }
+}
+
+function summarise(path: string, config: AgentConfig): string {
+  const perKind = PROBE_KINDS.map((k) => [k.id, config.checks.filter((c) => c.kind.id === k.id).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([id, n]) => `${id}: ${n}`);
+  const lines = [
+    `${path}: OK, ${config.checks.length} check(s)${perKind.length > 0 ? ` (${perKind.join(", ")})` : ""}`,
+    `location ${config.location}, listening on ${config.listen.host}:${config.listen.port}`,
+  ];
+  const now = Date.now();
+  for (const check of config.checks) {
+    const planner = createPlanner(check.name, check.plan);
+    const first = planner.first(now);
+    const second = planner.next(first, first);
+    planner.close();
+    const plan = check.plan.type === "interval" ? `every ${check.plan.everyMs / 1000}s` : `cron "${check.plan.expression}"`;
+    lines.push(
+      `  ${check.name}  ${check.kind.id}  ${check.target.label}  ${plan}, timeout ${check.timeoutMs / 1000}s; ` +
+        `next runs ${new Date(first).toISOString()}, ${new Date(second).toISOString()}`,
+    );
+  }
+  return lines.join("\n");
+}
+
+async function once(config: AgentConfig, options: Options): Promise<number> {
+  const names = options.check ?? [];
+  const unknown = names.filter((n) => !config.checks.some((c) => c.name === n));
+  if (unknown.length > 0) {
+    console.error(`suiteprobe once: no check named ${unknown.map((n) => `"${n}"`).join(", ")}`);
+    return EXIT.usage;
+  }
+  const checks = names.length === 0 ? config.checks : config.checks.filter((c) => names.includes(c.name));
+  // Results go to stdout; logs (warnings only) to stderr so they never mix with the table or JSON.
+  const logger = createLogger(config.logLevel === "info" ? "warn" : config.logLevel, process.stderr);
+  const outcomes = await runOnce(checks, logger);
+  if (options.json === true) for (const o of outcomes) console.log(JSON.stringify(outcomeJson(o, config)));
+  else process.stdout.write(outcomeTable(outcomes));
+  return outcomes.every((o) => o.status === "success") ? EXIT.ok : EXIT.failed;
+}
+
+async function run(configPath: string, config: AgentConfig): Promise<number> {
+  const version = readVersion();
+  const logger = createLogger(config.logLevel);
+  const registry = new Registry();
+  const metrics = new Metrics(registry, { version, nodeVersion: process.version });
+  const agent = new Agent({ kinds: PROBE_KINDS, configPath, logger, metrics });
+  const server = createHttpServer({ agent, registry, logger, version });
+
+  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection (kept running)"));
+  process.on("uncaughtException", (error) => logger.error({ err: error }, "uncaught exception (kept running)"));
+
+  try {
+    const address = await listen(server, config.listen.host, config.listen.port);
+    logger.info({ address: `${address.address}:${address.port}`, version }, "listening");
+  } catch (error) {
+    logger.fatal({ err: error }, `cannot listen on ${config.listen.host}:${config.listen.port}`);
+    return EXIT.failed;
+  }
+  await agent.start(config);
+  logger.info({ checks: config.checks.length, location: config.location }, "agent started");
+
+  process.on("SIGHUP", () => void agent.reload());
+  return new Promise((resolve) => {
+    let isStopping = false;
+    const stop = (signal: string) => {
+      if (isStopping) return;
+      isStopping = true;
+      logger.info({ signal }, "stopping");
+      server.close();
+      server.closeAllConnections();
+      agent
+        .stop()
+        .then(() => {
+          logger.info("stopped");
+          resolve(EXIT.ok);
+        })
+        .catch((error: unknown) => {
+          logger.error({ err: error }, "error while stopping");
+          resolve(EXIT.failed);
+        });
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // Exit once stdout is flushed: a run's aborted sockets or timers must not hold the process open.
+    process.stdout.write("", () => process.exit(code));
+  },
+  (error: unknown) => {
+    console.error(`suiteprobe: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(EXIT.usage);
+  },
+);

@@ -1,0 +1,200 @@
+import { readFile } from "node:fs/promises";
+import cron from "node-cron";
+import { parseDocument } from "yaml";
+import type { ProbeKind, Target } from "../core/probe.js";
+import { parseSocketTarget } from "../core/target.js";
+import { formatIssues, formatPath } from "./format-issues.js";
+import type { AgentConfig, CheckConfig, LoadResult, Plan } from "./model.js";
+import { buildConfigSchema } from "./schema.js";
+import { Secret } from "./secret.js";
+
+const DEFAULT_INTERVAL_MS = 60_000;
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Reads and validates a config file; never throws. */
+export async function loadConfigFile(path: string, kinds: readonly ProbeKind<unknown>[]): Promise<LoadResult> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    return { ok: false, errors: [`${path}: cannot read config file (${code})`] };
+  }
+  return parseConfigText(text, kinds, path);
+}
+
+/** Validates config text: YAML syntax, schema, then the rules across fields. All problems at once. */
+export function parseConfigText(text: string, kinds: readonly ProbeKind<unknown>[], source = "config"): LoadResult {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    return {
+      ok: false,
+      errors: document.errors.map((e) => {
+        const where = e.linePos?.[0];
+        const message = (e.message.split("\n")[0] ?? "YAML error").replace(/ at line \d+, column \d+:?$/, "");
+        return `${source}${where ? `:${where.line}:${where.col}` : ""}: ${message}`;
+      }),
+    };
+  }
+  const raw: unknown = document.toJS() ?? {};
+  const parsed = buildConfigSchema(kinds).safeParse(raw, { reportInput: true });
+  if (!parsed.success) return { ok: false, errors: formatIssues(parsed.error.issues) };
+  return resolveConfig(parsed.data, raw, kinds);
+}
+
+type RawCheck = Record<string, unknown> & {
+  name: string;
+  kind: string;
+  target?: string | undefined;
+  interval?: number | undefined;
+  schedule?: string | undefined;
+  timeout?: number | undefined;
+  labels: Record<string, string>;
+};
+
+function resolveConfig(
+  data: ReturnType<ReturnType<typeof buildConfigSchema>["parse"]>,
+  raw: unknown,
+  kinds: readonly ProbeKind<unknown>[],
+): LoadResult {
+  const errors: string[] = [];
+  const rawChecks = ((raw as { checks?: unknown[] }).checks ?? []) as unknown[];
+  const seen = new Map<string, number>();
+  const checks: CheckConfig[] = [];
+  const defaults = data.defaults;
+  if (defaults.interval !== undefined && defaults.schedule !== undefined) {
+    errors.push("defaults: set interval or schedule, not both");
+  }
+  (data.checks as RawCheck[]).forEach((check, index) => {
+    const at = `checks[${index}]`;
+    const before = seen.get(check.name);
+    if (before !== undefined) errors.push(`${at}.name: "${check.name}" is already the name of checks[${before}]`);
+    else seen.set(check.name, index);
+
+    const kind = kinds.find((k) => k.id === check.kind);
+    if (kind === undefined) return; // the schema already refused it
+    const settings = check[kind.id] ?? (kind.isSettingsOptional ? kind.settingsSchema.parse({}) : undefined);
+
+    if (check.interval !== undefined && check.schedule !== undefined) {
+      errors.push(`${at}: set interval or schedule, not both`);
+    }
+    const plan: Plan =
+      check.schedule !== undefined
+        ? { type: "cron", expression: check.schedule }
+        : check.interval !== undefined
+          ? { type: "interval", everyMs: check.interval }
+          : defaults.schedule !== undefined
+            ? { type: "cron", expression: defaults.schedule }
+            : { type: "interval", everyMs: defaults.interval ?? DEFAULT_INTERVAL_MS };
+    const timeoutMs = check.timeout ?? defaults.timeout ?? DEFAULT_TIMEOUT_MS;
+    const periodMs = shortestPeriodMs(plan);
+    if (timeoutMs >= periodMs) {
+      errors.push(`${at}.timeout: ${timeoutMs / 1000}s must be shorter than the interval (${periodMs / 1000}s)`);
+    }
+
+    const target = resolveTarget(kind, check.target, settings, `${at}.target`, errors);
+    for (const problem of secretProblems(settings, [`checks`, index, kind.id])) errors.push(problem);
+    if (target === undefined) return;
+    checks.push({
+      name: check.name,
+      kind,
+      settings,
+      target,
+      plan,
+      timeoutMs,
+      labels: check.labels,
+      fingerprint: JSON.stringify({ check: rawChecks[index], defaults }),
+    });
+  });
+  if (errors.length > 0) return { ok: false, errors };
+  const config: AgentConfig = {
+    listen: parseListen(data.agent.listen),
+    location: data.agent.location,
+    labels: data.agent.labels,
+    logLevel: data.agent.log_level,
+    checks,
+  };
+  return { ok: true, config };
+}
+
+/** Shortest gap between runs: the interval, or for cron the smallest gap among the next runs. */
+export function shortestPeriodMs(plan: Plan): number {
+  if (plan.type === "interval") return plan.everyMs;
+  const task = cron.createTask(plan.expression, () => undefined);
+  try {
+    const runs = task.getNextRuns(12).map((d) => d.getTime());
+    let shortest = Number.POSITIVE_INFINITY;
+    for (let i = 1; i < runs.length; i++) shortest = Math.min(shortest, (runs[i] ?? 0) - (runs[i - 1] ?? 0));
+    return shortest;
+  } finally {
+    void task.destroy();
+  }
+}
+
+function resolveTarget(
+  kind: ProbeKind<unknown>,
+  text: string | undefined,
+  settings: unknown,
+  path: string,
+  errors: string[],
+): Target | undefined {
+  const spec = kind.target;
+  switch (spec.type) {
+    case "none":
+      if (text !== undefined) {
+        errors.push(`${path}: not used by kind ${kind.id} (its own block names the endpoints)`);
+        return undefined;
+      }
+      return { type: "none", label: spec.label(settings) };
+    case "socket": {
+      if (text === undefined) {
+        errors.push(`${path}: is required (host or host:port)`);
+        return undefined;
+      }
+      const parsed = parseSocketTarget(text, spec.defaultPort(settings));
+      if ("error" in parsed) {
+        errors.push(`${path}: ${parsed.error}`);
+        return undefined;
+      }
+      return { type: "socket", ...parsed };
+    }
+    case "url": {
+      if (text === undefined) {
+        errors.push(`${path}: is required (a URL)`);
+        return undefined;
+      }
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        errors.push(`${path}: "${text}" is not a URL`);
+        return undefined;
+      }
+      if (url.protocol !== "https:" && url.protocol !== "http:") {
+        errors.push(`${path}: must be an http or https URL`);
+        return undefined;
+      }
+      // The label is the URL without credentials, query or fragment: those may hold secrets or free text.
+      return { type: "url", url, label: `${url.protocol}//${url.host}${url.pathname}` };
+    }
+  }
+}
+
+/** Every secret reference below `value` that cannot be read now, as `path: reason` (never the value). */
+function secretProblems(value: unknown, path: (string | number)[]): string[] {
+  if (value instanceof Secret) {
+    const problem = value.problem();
+    return problem === undefined ? [] : [`${formatPath(path)}: ${problem}`];
+  }
+  if (Array.isArray(value)) return value.flatMap((item, i) => secretProblems(item, [...path, i]));
+  if (value !== null && typeof value === "object" && !(value instanceof RegExp)) {
+    return Object.entries(value).flatMap(([key, item]) => secretProblems(item, [...path, key]));
+  }
+  return [];
+}
+
+function parseListen(text: string): { host: string; port: number } {
+  const index = text.lastIndexOf(":");
+  const host = text.slice(0, index).replace(/^\[(.*)\]$/, "$1");
+  return { host: host === "" ? "0.0.0.0" : host, port: Number(text.slice(index + 1)) };
+}

@@ -1,0 +1,30 @@
+import type { ProbeKind, Target } from "../core/probe.js";
+
+/** When a check runs. */
+export type Plan = { type: "interval"; everyMs: number } | { type: "cron"; expression: string };
+
+/** One check, resolved: defaults applied, target parsed, settings validated by its kind. */
+export interface CheckConfig {
+  readonly name: string;
+  readonly kind: ProbeKind<unknown>;
+  readonly settings: unknown;
+  readonly target: Target;
+  readonly plan: Plan;
+  readonly timeoutMs: number;
+  /** Configured labels of the check (agent labels not included). */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Equal fingerprints mean an unchanged check: a reload keeps it running as it is. */
+  readonly fingerprint: string;
+}
+
+/** The whole resolved config. */
+export interface AgentConfig {
+  readonly listen: { host: string; port: number };
+  readonly location: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly logLevel: string;
+  readonly checks: readonly CheckConfig[];
+}
+
+/** A config load either yields a config or the list of problems, one line each. */
+export type LoadResult = { ok: true; config: AgentConfig } | { ok: false; errors: string[] };

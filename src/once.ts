@@ -1,0 +1,96 @@
+import type { Logger } from "pino";
+import type { AgentConfig, CheckConfig } from "./config/model.js";
+import type { RunFacts } from "./core/probe.js";
+import { runCheck, type RunOutcome } from "./runtime/runner.js";
+
+/** How many checks `once` runs at the same time. */
+const ONCE_CONCURRENCY = 8;
+
+/** Runs the given checks once each, at most a few at a time, in config order. */
+export async function runOnce(checks: readonly CheckConfig[], logger: Logger): Promise<RunOutcome[]> {
+  const outcomes: RunOutcome[] = new Array<RunOutcome>(checks.length);
+  let nextIndex = 0;
+  const worker = async () => {
+    while (nextIndex < checks.length) {
+      const index = nextIndex++;
+      const check = checks[index] as CheckConfig;
+      outcomes[index] = await runCheck(check, { logger: logger.child({ check: check.name }), state: new Map() });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ONCE_CONCURRENCY, checks.length) }, worker));
+  return outcomes;
+}
+
+const FACT_NAMES: Record<keyof RunFacts, string> = {
+  smtpReplyCode: "smtp_reply_code",
+  sslEarliestCertExpiry: "ssl_earliest_cert_expiry",
+  mailDeliverySeconds: "mail_delivery_seconds",
+  mailLate: "mail_late",
+  mailUncertainSends: "mail_uncertain_sends",
+  mailJunked: "mail_junked",
+};
+
+function round(seconds: number): number {
+  return Math.round(seconds * 1e6) / 1e6;
+}
+
+/** One JSON object per outcome for `once --json`: no secrets, only classified facts and a short message. */
+export function outcomeJson(outcome: RunOutcome, config: AgentConfig): Record<string, unknown> {
+  const facts = Object.fromEntries(
+    Object.entries(outcome.facts).map(([key, value]) => [FACT_NAMES[key as keyof RunFacts] ?? key, value as number]),
+  );
+  return {
+    check: outcome.check,
+    kind: outcome.kind,
+    target: outcome.target,
+    location: config.location,
+    success: outcome.status === "success",
+    duration_seconds: round(outcome.durationSeconds),
+    phases: Object.fromEntries(Object.entries(outcome.phases).map(([p, s]) => [p, round(s)])),
+    started_at: outcome.startedAt.toISOString(),
+    facts,
+    ...(outcome.failure && {
+      class: outcome.failure.class,
+      code: outcome.failure.code,
+      phase: outcome.failure.phase,
+      retryable: outcome.failure.retryable,
+      side: outcome.failure.side,
+      message: outcome.failure.message,
+    }),
+  };
+}
+
+function ms(seconds: number): string {
+  return `${(seconds * 1000).toFixed(seconds < 0.01 ? 1 : 0)} ms`;
+}
+
+/** A plain-text table of outcomes; failures get a second line with retryable, side and message. */
+export function outcomeTable(outcomes: readonly RunOutcome[]): string {
+  const head = ["CHECK", "KIND", "RESULT", "CLASS", "CODE", "PHASE", "DURATION", "PHASES"];
+  const rows = outcomes.map((o) => [
+    o.check,
+    o.kind,
+    o.status,
+    o.failure?.class ?? "-",
+    o.failure?.code ?? "-",
+    o.failure?.phase ?? "-",
+    ms(o.durationSeconds),
+    Object.entries(o.phases)
+      .map(([phase, seconds]) => `${phase}=${ms(seconds).replace(" ", "")}`)
+      .join(" "),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  const out = [line(head)];
+  outcomes.forEach((o, i) => {
+    out.push(line(rows[i] ?? []));
+    if (o.failure !== undefined) {
+      out.push(`  ↳ retryable=${o.failure.retryable} side=${o.failure.side}: ${o.failure.message}`);
+    }
+  });
+  return `${out.join("\n")}\n`;
+}
