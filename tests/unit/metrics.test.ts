@@ -1,0 +1,73 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Registry } from "prom-client";
+import { describe, expect, it } from "vitest";
+import { Metrics } from "../../src/metrics/metrics.js";
+
+const labels = { check: "mail", kind: "smtp", target: "mx.test:587", location: "lab" };
+
+function probeLines(text: string): string[] {
+  return text.split("\n").filter((l) => /^(# (HELP|TYPE) )?(probe_|suiteprobe_)/.test(l));
+}
+
+async function scenario(): Promise<Metrics> {
+  const metrics = new Metrics(new Registry(), { version: "1.2.3", nodeVersion: "v24.0.0" });
+  metrics.setExtraLabels(["team"]);
+  const series = { ...labels, team: "mail" };
+  metrics.initCheck(series);
+  metrics.recordRun(series, {
+    success: true,
+    durationSeconds: 0.25,
+    phases: { connect: 0.01, banner: 0.2, quit: 0.04 },
+    facts: { smtpReplyCode: 221, sslEarliestCertExpiry: 1_900_000_000 },
+    endedAtSeconds: 1_800_000_000,
+  });
+  metrics.recordRun(series, {
+    success: false,
+    durationSeconds: 0.5,
+    phases: { connect: 0.01, banner: 0.49 },
+    facts: { smtpReplyCode: 451 },
+    endedAtSeconds: 1_800_000_060,
+    failure: { class: "unavailable", code: "4.3.2", phase: "rcpt" },
+  });
+  metrics.recordSkip("mail", "overlap");
+  metrics.checksByKind.set({ kind: "smtp" }, 1);
+  return metrics;
+}
+
+describe("Metrics", () => {
+  it("matches the golden exposition (review tests/fixtures/golden/metrics.txt in the diff)", async () => {
+    const metrics = await scenario();
+    const actual = probeLines(await metrics.registry.metrics()).join("\n");
+    const path = join(import.meta.dirname, "../fixtures/golden/metrics.txt");
+    // UPDATE_GOLDEN=1 rewrites the file; the diff is then reviewed like code.
+    if (process.env.UPDATE_GOLDEN === "1") writeFileSync(path, `${actual}\n`);
+    const golden = readFileSync(path, "utf8").trimEnd();
+    expect(actual).toBe(golden);
+  });
+
+  it("drops phase series the last run did not report, and the cert expiry when no TLS happened", async () => {
+    const text = await (await scenario()).registry.metrics();
+    expect(text).not.toMatch(/probe_phase_duration_seconds\{[^}]*phase="quit"/);
+    expect(text).not.toContain("probe_ssl_earliest_cert_expiry{");
+  });
+
+  it("removes every series of a removed check and keeps the others", async () => {
+    const metrics = await scenario();
+    const other = { ...labels, check: "other", team: "" };
+    metrics.initCheck(other);
+    await metrics.removeCheck("mail");
+    const text = await metrics.registry.metrics();
+    expect(text).not.toContain('check="mail"');
+    expect(text).toContain('probe_runs_total{check="other"');
+  });
+
+  it("re-creates probe metrics when the configured label names change", async () => {
+    const metrics = await scenario();
+    metrics.setExtraLabels(["region"]);
+    metrics.initCheck({ ...labels, region: "eu" });
+    const text = await metrics.registry.metrics();
+    expect(text).not.toContain('team="mail"');
+    expect(text).toContain('region="eu"');
+  });
+});

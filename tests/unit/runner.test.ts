@@ -1,0 +1,78 @@
+import { pino } from "pino";
+import { describe, expect, it } from "vitest";
+import type { CheckConfig } from "../../src/config/model.js";
+import { runCheck } from "../../src/runtime/runner.js";
+import { fakeKind } from "../helpers/fake-kind.js";
+
+const silent = pino({ level: "silent" });
+
+function check(settings: Record<string, unknown>, timeoutMs = 200): CheckConfig {
+  return {
+    name: "t",
+    kind: fakeKind,
+    settings: { port: 1, delay_ms: 0, ...settings },
+    target: { type: "socket", host: "127.0.0.1", port: 1, label: "127.0.0.1:1" },
+    plan: { type: "interval", everyMs: 1000 },
+    timeoutMs,
+    labels: {},
+    fingerprint: "t",
+  };
+}
+
+describe("runCheck", () => {
+  it("reports success with the phases the probe timed", async () => {
+    const outcome = await runCheck(check({ mode: "slow", delay_ms: 20 }), { logger: silent, state: new Map() });
+    expect(outcome.status).toBe("success");
+    expect(outcome.failure).toBeUndefined();
+    expect(Object.keys(outcome.phases)).toEqual(["first", "second"]);
+    expect(outcome.phases.second).toBeGreaterThanOrEqual(0.019);
+  });
+
+  it("classifies a probe failure through the classifier: 451 4.3.2 is unavailable, retryable, provider side", async () => {
+    const outcome = await runCheck(check({ mode: "fail" }), { logger: silent, state: new Map() });
+    expect(outcome.status).toBe("failure");
+    expect(outcome.failure).toMatchObject({
+      class: "unavailable",
+      code: "4.3.2",
+      phase: "second",
+      retryable: true,
+      side: "provider",
+    });
+    expect(outcome.facts.smtpReplyCode).toBe(451);
+  });
+
+  it("turns a probe that throws a plain error into a classified failure, never a crash", async () => {
+    const outcome = await runCheck(check({ mode: "throw" }), { logger: silent, state: new Map() });
+    expect(outcome.status).toBe("failure");
+    expect(outcome.failure?.class).toBe("unknown");
+    expect(outcome.failure?.message).toBe("a bug in a probe");
+  });
+
+  it("cuts a hanging probe off at its deadline as a timeout in the phase it was in, and aborts its signal", async () => {
+    const started = performance.now();
+    const outcome = await runCheck(check({ mode: "hang" }, 150), { logger: silent, state: new Map() });
+    const elapsed = performance.now() - started;
+    expect(outcome.failure).toMatchObject({ class: "timeout", phase: "second", retryable: true });
+    expect(elapsed).toBeLessThan(150 + 200);
+    expect(elapsed).toBeGreaterThanOrEqual(145);
+  });
+
+  it("returns at the deadline even when the probe ignores its signal", async () => {
+    const started = performance.now();
+    const outcome = await runCheck(check({ mode: "ignore_signal" }, 100), { logger: silent, state: new Map() });
+    expect(outcome.failure?.class).toBe("timeout");
+    expect(performance.now() - started).toBeLessThan(100 + 200);
+  });
+
+  it("reports a run stopped by shutdown as cancelled, not as a failure", async () => {
+    const cancel = new AbortController();
+    setTimeout(() => cancel.abort(new Error("shutdown")), 30);
+    const outcome = await runCheck(check({ mode: "hang" }, 5000), {
+      logger: silent,
+      state: new Map(),
+      cancel: cancel.signal,
+    });
+    expect(outcome.status).toBe("cancelled");
+    expect(outcome.failure).toBeUndefined();
+  });
+});
