@@ -53,12 +53,13 @@ export async function tlsConnectOptions(settings: TlsSettings, host: string): Pr
 export function earliestCertExpiry(socket: TLSSocket): number | undefined {
   let earliest: number | undefined;
   const seen = new Set<PeerCertificate>();
-  let cert: PeerCertificate | undefined = socket.getPeerCertificate(true) as PeerCertificate | undefined;
-  while (cert !== undefined && Object.keys(cert).length > 0 && !seen.has(cert)) {
+  // null when the socket has no handle any more (destroyed); the typings omit that case.
+  let cert: PeerCertificate | null | undefined = socket.getPeerCertificate(true);
+  while (cert !== undefined && cert !== null && Object.keys(cert).length > 0 && !seen.has(cert)) {
     seen.add(cert);
     const notAfter = Date.parse(cert.valid_to) / 1000;
     if (Number.isFinite(notAfter) && (earliest === undefined || notAfter < earliest)) earliest = notAfter;
-    const issuer = (cert as { issuerCertificate?: PeerCertificate }).issuerCertificate;
+    const issuer: PeerCertificate | undefined = (cert as { issuerCertificate?: PeerCertificate }).issuerCertificate;
     cert = issuer === cert ? undefined : issuer;
   }
   return earliest;
