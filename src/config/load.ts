@@ -5,7 +5,8 @@ import type { ProbeKind, Target } from "../core/probe.js";
 import { parseSocketTarget } from "../core/target.js";
 import { formatIssues, formatPath } from "./format-issues.js";
 import type { AgentConfig, CheckConfig, LoadResult, Plan } from "./model.js";
-import { buildConfigSchema } from "./schema.js";
+import { z } from "zod";
+import { buildCheckSchema, buildTopSchema } from "./schema.js";
 import { Secret } from "./secret.js";
 
 const DEFAULT_INTERVAL_MS = 60_000;
@@ -37,9 +38,31 @@ export function parseConfigText(text: string, kinds: readonly ProbeKind<unknown>
     };
   }
   const raw: unknown = document.toJS() ?? {};
-  const parsed = buildConfigSchema(kinds).safeParse(raw, { reportInput: true });
-  if (!parsed.success) return { ok: false, errors: formatIssues(parsed.error.issues) };
-  return resolveConfig(parsed.data, raw, kinds);
+  const top = buildTopSchema(z.unknown()).safeParse(raw, { reportInput: true });
+  if (!top.success) {
+    // The checks may still be worth reading for their own problems, but only if they are a list.
+    const checks = (raw as { checks?: unknown }).checks;
+    const rest = Array.isArray(checks) ? parseChecks(checks, kinds).errors : [];
+    return { ok: false, errors: [...formatIssues(top.error.issues), ...rest] };
+  }
+  const { checks, errors } = parseChecks(top.data.checks, kinds);
+  return resolveConfig(top.data, checks, errors, kinds);
+}
+
+/** Parses each check on its own, so that one bad check does not hide the problems of the next. */
+function parseChecks(
+  checks: readonly unknown[],
+  kinds: readonly ProbeKind<unknown>[],
+): { checks: { index: number; raw: unknown; check: RawCheck }[]; errors: string[] } {
+  const schema = buildCheckSchema(kinds);
+  const parsed: { index: number; raw: unknown; check: RawCheck }[] = [];
+  const errors: string[] = [];
+  checks.forEach((raw, index) => {
+    const result = schema.safeParse(raw, { reportInput: true });
+    if (result.success) parsed.push({ index, raw, check: result.data as RawCheck });
+    else errors.push(...formatIssues(result.error.issues.map((i) => ({ ...i, path: ["checks", index, ...i.path] }))));
+  });
+  return { checks: parsed, errors };
 }
 
 type RawCheck = Record<string, unknown> & {
@@ -53,19 +76,29 @@ type RawCheck = Record<string, unknown> & {
 };
 
 function resolveConfig(
-  data: ReturnType<ReturnType<typeof buildConfigSchema>["parse"]>,
-  raw: unknown,
+  data: z.output<ReturnType<typeof buildTopSchema<z.ZodUnknown>>>,
+  parsedChecks: readonly { index: number; raw: unknown; check: RawCheck }[],
+  schemaErrors: readonly string[],
   kinds: readonly ProbeKind<unknown>[],
 ): LoadResult {
   const errors: string[] = [];
-  const rawChecks = ((raw as { checks?: unknown[] }).checks ?? []) as unknown[];
   const seen = new Map<string, number>();
   const checks: CheckConfig[] = [];
   const defaults = data.defaults;
   if (defaults.interval !== undefined && defaults.schedule !== undefined) {
     errors.push("defaults: set interval or schedule, not both");
   }
-  (data.checks as RawCheck[]).forEach((check, index) => {
+  const problemsByCheck = new Map<number, string[]>();
+  for (const line of schemaErrors) {
+    const index = Number(/^checks\[(\d+)\]/.exec(line)?.[1] ?? -1);
+    problemsByCheck.set(index, [...(problemsByCheck.get(index) ?? []), line]);
+  }
+  const parsedByIndex = new Map(parsedChecks.map((p) => [p.index, p]));
+  data.checks.forEach((_, index) => {
+    errors.push(...(problemsByCheck.get(index) ?? []));
+    const parsed = parsedByIndex.get(index);
+    if (parsed === undefined) return;
+    const { check, raw } = parsed;
     const at = `checks[${index}]`;
     const before = seen.get(check.name);
     if (before !== undefined) errors.push(`${at}.name: "${check.name}" is already the name of checks[${before}]`);
@@ -103,7 +136,7 @@ function resolveConfig(
       plan,
       timeoutMs,
       labels: check.labels,
-      fingerprint: JSON.stringify({ check: rawChecks[index], defaults }),
+      fingerprint: JSON.stringify({ check: raw, defaults }),
     });
   });
   if (errors.length > 0) return { ok: false, errors };

@@ -101,8 +101,8 @@ function checkBaseFields() {
   };
 }
 
-/** The whole config schema, composed from the registry of kinds. */
-export function buildConfigSchema(kinds: readonly ProbeKind<unknown>[]) {
+/** One check: a union over the registered kinds, discriminated by `kind`. */
+export function buildCheckSchema(kinds: readonly ProbeKind<unknown>[]) {
   const checkSchemas = kinds.map((kind) =>
     z.strictObject({
       ...checkBaseFields(),
@@ -111,7 +111,11 @@ export function buildConfigSchema(kinds: readonly ProbeKind<unknown>[]) {
     }),
   );
   const [first, ...rest] = checkSchemas;
-  const check = first === undefined ? z.never() : z.discriminatedUnion("kind", [first, ...rest]);
+  return first === undefined ? z.never() : z.discriminatedUnion("kind", [first, ...rest]);
+}
+
+/** The top level with `checks` as given; each check is parsed on its own so every check's problems are reported. */
+export function buildTopSchema<C extends z.ZodType>(check: C) {
   return z
     .strictObject({
       agent,
@@ -121,5 +125,7 @@ export function buildConfigSchema(kinds: readonly ProbeKind<unknown>[]) {
     .describe("suiteprobe configuration");
 }
 
-/** The parsed (zod output) config. */
-export type ParsedConfig = z.output<ReturnType<typeof buildConfigSchema>>;
+/** The whole config schema, composed from the registry of kinds (for the JSON Schema). */
+export function buildConfigSchema(kinds: readonly ProbeKind<unknown>[]) {
+  return buildTopSchema(buildCheckSchema(kinds));
+}
