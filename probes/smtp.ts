@@ -166,6 +166,7 @@ export const smtpKind = defineKind<SmtpSettings>({
       });
     }
     const { settings, signal, phases, facts, logger } = ctx;
+    facts.smtpReplyCode = 0; // "no reply seen" until one arrives: a refused connection must not keep the old code
     await runSmtpSession({ settings, host: ctx.target.host, port: ctx.target.port, signal, phases, facts, logger });
   },
 });

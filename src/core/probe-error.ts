@@ -2,7 +2,7 @@ import type { ClassifyInput } from "./taxonomy.js";
 
 /** A probe failure with the structured facts the classifier reads; the original error stays in `cause`. */
 export class ProbeError extends Error {
-  override readonly name = "ProbeError";
+  override readonly name: string = "ProbeError";
   /** The phase the failure happened in (one of the kind's phases). */
   readonly phase: string | undefined;
   /** Facts for the classifier; absent when only `cause` (a Node/undici error) tells what happened. */

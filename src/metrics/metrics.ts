@@ -128,6 +128,11 @@ export class Metrics {
     this.registry = registry;
     const registers = [registry];
     collectDefaultMetrics({ register: registry });
+    // These three are gauges named `_total`, which breaks the naming rules (`promtool check metrics` flags them);
+    // they are sums of `nodejs_active_handles` / `_requests` / `_resources` by type, which stay.
+    for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {
+      registry.removeSingleMetric(name);
+    }
     new Gauge({
       name: "suiteprobe_build_info",
       help: "Always 1; labels tell the suiteprobe and Node.js versions.",
