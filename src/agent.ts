@@ -76,7 +76,10 @@ export class Agent {
       return result;
     }
     const old = this.#config;
-    if (old !== undefined && (old.listen.host !== result.config.listen.host || old.listen.port !== result.config.listen.port)) {
+    if (
+      old !== undefined &&
+      (old.listen.host !== result.config.listen.host || old.listen.port !== result.config.listen.port)
+    ) {
       this.#logger.warn("agent.listen changed: it takes effect on restart");
     }
     await this.#apply(result.config);
@@ -115,7 +118,8 @@ export class Agent {
       this.#status.delete(name);
       await this.#metrics.removeCheck(name);
     }
-    const toInit = haveLabelsChanged || previous?.location !== config.location ? config.checks.map((c) => c.name) : added;
+    const toInit =
+      haveLabelsChanged || previous?.location !== config.location ? config.checks.map((c) => c.name) : added;
     for (const check of config.checks) {
       if (toInit.includes(check.name)) this.#metrics.initCheck(this.seriesLabels(check));
       this.#status.set(check.name, { ...this.#status.get(check.name), check });
@@ -152,8 +156,7 @@ export class Agent {
         failure: { class: outcome.failure.class, code: outcome.failure.code, phase: outcome.failure.phase },
       }),
     });
-    const lastSuccessAt =
-      outcome.status === "success" ? outcome.endedAt : this.#status.get(check.name)?.lastSuccessAt;
+    const lastSuccessAt = outcome.status === "success" ? outcome.endedAt : this.#status.get(check.name)?.lastSuccessAt;
     this.#status.set(check.name, lastSuccessAt ? { check, last: outcome, lastSuccessAt } : { check, last: outcome });
     this.#logger.info(resultLogFields(outcome), `check ${outcome.status}`);
   }

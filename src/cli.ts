@@ -75,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let options: Options;
   try {
-    options = parseArgs({ args: rest, options: OPTIONS, strict: true, allowPositionals: false }).values as Options;
+    options = parseArgs({ args: rest, options: OPTIONS, strict: true, allowPositionals: false }).values;
   } catch (error) {
     console.error(`suiteprobe ${command}: ${(error as Error).message}\n\n${help}`);
     return EXIT.usage;
@@ -120,7 +120,8 @@ function summarise(path: string, config: AgentConfig): string {
     const first = planner.first(now);
     const second = planner.next(first, first);
     planner.close();
-    const plan = check.plan.type === "interval" ? `every ${check.plan.everyMs / 1000}s` : `cron "${check.plan.expression}"`;
+    const plan =
+      check.plan.type === "interval" ? `every ${check.plan.everyMs / 1000}s` : `cron "${check.plan.expression}"`;
     lines.push(
       `  ${check.name}  ${check.kind.id}  ${check.target.label}  ${plan}, timeout ${check.timeoutMs / 1000}s; ` +
         `next runs ${new Date(first).toISOString()}, ${new Date(second).toISOString()}`,

@@ -18,7 +18,7 @@ function show(value: unknown, key: PropertyKey | undefined): string {
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
   if (typeof key === "string" && SENSITIVE_KEY.test(key)) return `a ${typeof value}`;
-  const text = JSON.stringify(value) ?? String(value);
+  const text = JSON.stringify(value) ?? typeof value;
   return text.length > 60 ? `${text.slice(0, 57)}..."` : text;
 }
 

@@ -59,7 +59,7 @@ function parseChecks(
   const errors: string[] = [];
   checks.forEach((raw, index) => {
     const result = schema.safeParse(raw, { reportInput: true });
-    if (result.success) parsed.push({ index, raw, check: result.data as RawCheck });
+    if (result.success) parsed.push({ index, raw, check: result.data });
     else errors.push(...formatIssues(result.error.issues.map((i) => ({ ...i, path: ["checks", index, ...i.path] }))));
   });
   return { checks: parsed, errors };

@@ -3,7 +3,12 @@ import type { z } from "zod";
 
 /** Where a check points, as parsed from its `target`. */
 export type Target =
-  | { type: "socket"; host: string; port: number; /** `host:port`, IPv6 in brackets; the `target` label. */ label: string }
+  | {
+      type: "socket";
+      host: string;
+      port: number;
+      /** `host:port`, IPv6 in brackets; the `target` label. */ label: string;
+    }
   | { type: "url"; url: URL; label: string }
   | { type: "none"; label: string };
 
@@ -76,5 +81,5 @@ export interface ProbeKind<S = unknown> {
 
 /** Erases a kind's settings type for the registry. */
 export function defineKind<S>(kind: ProbeKind<S>): ProbeKind<unknown> {
-  return kind as unknown as ProbeKind<unknown>;
+  return kind;
 }

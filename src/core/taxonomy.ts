@@ -69,4 +69,7 @@ export type ClassifyInput =
     }
   | { protocol: "net" | "tls"; input: { code?: string; message?: string } }
   /** A failure the probe itself decided (a failed assertion, a delivery deadline, a local config problem). */
-  | { protocol: "probe"; input: { class: "assertion" | "delivery" | "config" | "timeout" | "protocol"; code?: string } };
+  | {
+      protocol: "probe";
+      input: { class: "assertion" | "delivery" | "config" | "timeout" | "protocol"; code?: string };
+    };

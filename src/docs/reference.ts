@@ -65,7 +65,7 @@ function cell(text: string): string {
 /** The config reference as a Markdown table, generated from the zod schema's `.describe()` texts. */
 export function configReference(kinds: readonly ProbeKind<unknown>[]): string {
   const rows = new Map<string, Row>();
-  walkChildren(configJsonSchema(kinds) as JsonSchema, "", rows);
+  walkChildren(configJsonSchema(kinds), "", rows);
   const lines = ["| field | type | required | default | description |", "| --- | --- | --- | --- | --- |"];
   for (const row of rows.values()) {
     const types = [...row.types].join(" \\| ").replace(/\\\| \\\|/g, "\\|");
@@ -90,7 +90,9 @@ export function metricReference(): string {
     const names = labelNames.map((l) => `\`${l}\``).join(", ");
     lines.push(`| \`${name}\` | ${type} | ${names} | ${cell(help)} |`);
   }
-  lines.push("| `process_*`, `nodejs_*` | various | | prom-client's default process metrics (CPU, memory, event loop, GC). |");
+  lines.push(
+    "| `process_*`, `nodejs_*` | various | | prom-client's default process metrics (CPU, memory, event loop, GC). |",
+  );
   return lines.join("\n");
 }
 

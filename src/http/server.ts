@@ -27,7 +27,11 @@ export function createHttpServer(deps: { agent: Agent; registry: Registry; logge
         const result = await agent.reload();
         return result.ok
           ? send(200, "text/plain; charset=utf-8", "config reloaded\n")
-          : send(400, "text/plain; charset=utf-8", `config refused; the previous config keeps running:\n${result.errors.join("\n")}\n`);
+          : send(
+              400,
+              "text/plain; charset=utf-8",
+              `config refused; the previous config keeps running:\n${result.errors.join("\n")}\n`,
+            );
       }
       case "GET /":
         return send(

@@ -32,8 +32,24 @@ function row(status: CheckStatus): string {
 }
 
 /** The small status page at `/`: each check, its last result, class, code, duration, last success. */
-export function renderStatusPage(statuses: readonly CheckStatus[], meta: { version: string; location: string }): string {
-  const heads = ["check", "kind", "target", "result", "class", "code", "phase", "duration", "last run", "last success", "next run", "message"];
+export function renderStatusPage(
+  statuses: readonly CheckStatus[],
+  meta: { version: string; location: string },
+): string {
+  const heads = [
+    "check",
+    "kind",
+    "target",
+    "result",
+    "class",
+    "code",
+    "phase",
+    "duration",
+    "last run",
+    "last success",
+    "next run",
+    "message",
+  ];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>suiteprobe</title>
 <meta http-equiv="refresh" content="15">

@@ -25,7 +25,12 @@ function probeMetrics(registry: Registry, extra: readonly string[]) {
   const labelNames = [...PROBE_LABELS, ...extra];
   const registers = [registry];
   return {
-    success: new Gauge({ name: "probe_success", help: "1 if the last run succeeded, 0 if it failed.", labelNames, registers }),
+    success: new Gauge({
+      name: "probe_success",
+      help: "1 if the last run succeeded, 0 if it failed.",
+      labelNames,
+      registers,
+    }),
     duration: new Gauge({ name: "probe_duration_seconds", help: "Duration of the last run.", labelNames, registers }),
     phaseDuration: new Gauge({
       name: "probe_phase_duration_seconds",
@@ -130,7 +135,11 @@ export class Metrics {
     collectDefaultMetrics({ register: registry });
     // These three are gauges named `_total`, which breaks the naming rules (`promtool check metrics` flags them);
     // they are sums of `nodejs_active_handles` / `_requests` / `_resources` by type, which stay.
-    for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {
+    for (const name of [
+      "nodejs_active_handles_total",
+      "nodejs_active_requests_total",
+      "nodejs_active_resources_total",
+    ]) {
       registry.removeSingleMetric(name);
     }
     new Gauge({
@@ -231,7 +240,7 @@ export class Metrics {
       const seen = new Set<string>();
       for (const { labels } of values) {
         if (labels.check !== check) continue;
-        const { le: _le, ...rest } = labels as Record<string, string | number>;
+        const { le, ...rest } = labels as Record<string, string | number>;
         const id = JSON.stringify(rest);
         if (seen.has(id)) continue;
         seen.add(id);

@@ -57,7 +57,10 @@ export async function runCheck(
     phaseAtAbort = phases.current;
     controller.abort(reason);
   };
-  const timer = setTimeout(() => abort(new DeadlineExceeded(`deadline of ${check.timeoutMs} ms passed`)), check.timeoutMs);
+  const timer = setTimeout(
+    () => abort(new DeadlineExceeded(`deadline of ${check.timeoutMs} ms passed`)),
+    check.timeoutMs,
+  );
   const onCancel = () => abort(deps.cancel?.reason ?? new Error("cancelled"));
   deps.cancel?.addEventListener("abort", onCancel, { once: true });
   if (deps.cancel?.aborted === true) onCancel();

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseConfigText } from "../../src/config/load.js";
+import type { Secret } from "../../src/config/secret.js";
 import { PROBE_KINDS } from "../../probes/index.js";
 import { fakeKind } from "../helpers/fake-kind.js";
 
@@ -56,7 +57,7 @@ checks:
         kinds,
       );
       if (!result.ok) throw new Error(result.errors.join("\n"));
-      const settings = result.config.checks[0]?.settings as { password: { reveal(): string } };
+      const settings = result.config.checks[0]?.settings as { password: Secret };
       expect(settings.password.reveal()).toBe("s3cret-value");
       expect(JSON.stringify(settings)).not.toContain("s3cret-value");
       expect(String(settings.password)).toBe("<secret>");
@@ -66,8 +67,14 @@ checks:
   });
 
   it("an unchanged check keeps its fingerprint; a changed one does not", () => {
-    const one = parseConfigText(`checks: [{ name: a, kind: fake, target: h }, { name: b, kind: fake, target: h }]`, kinds);
-    const two = parseConfigText(`checks: [{ name: a, kind: fake, target: h }, { name: b, kind: fake, target: g }]`, kinds);
+    const one = parseConfigText(
+      `checks: [{ name: a, kind: fake, target: h }, { name: b, kind: fake, target: h }]`,
+      kinds,
+    );
+    const two = parseConfigText(
+      `checks: [{ name: a, kind: fake, target: h }, { name: b, kind: fake, target: g }]`,
+      kinds,
+    );
     if (!one.ok || !two.ok) throw new Error("invalid");
     expect(two.config.checks[0]?.fingerprint).toBe(one.config.checks[0]?.fingerprint);
     expect(two.config.checks[1]?.fingerprint).not.toBe(one.config.checks[1]?.fingerprint);

@@ -10,7 +10,7 @@ function probeLines(text: string): string[] {
   return text.split("\n").filter((l) => /^(# (HELP|TYPE) )?(probe_|suiteprobe_)/.test(l));
 }
 
-async function scenario(): Promise<Metrics> {
+function scenario(): Metrics {
   const metrics = new Metrics(new Registry(), { version: "1.2.3", nodeVersion: "v24.0.0" });
   metrics.setExtraLabels(["team"]);
   const series = { ...labels, team: "mail" };
@@ -37,7 +37,7 @@ async function scenario(): Promise<Metrics> {
 
 describe("Metrics", () => {
   it("matches the golden exposition (review tests/fixtures/golden/metrics.txt in the diff)", async () => {
-    const metrics = await scenario();
+    const metrics = scenario();
     const actual = probeLines(await metrics.registry.metrics()).join("\n");
     const path = join(import.meta.dirname, "../fixtures/golden/metrics.txt");
     // UPDATE_GOLDEN=1 rewrites the file; the diff is then reviewed like code.
@@ -47,13 +47,13 @@ describe("Metrics", () => {
   });
 
   it("drops phase series the last run did not report, and the cert expiry when no TLS happened", async () => {
-    const text = await (await scenario()).registry.metrics();
+    const text = await scenario().registry.metrics();
     expect(text).not.toMatch(/probe_phase_duration_seconds\{[^}]*phase="quit"/);
     expect(text).not.toContain("probe_ssl_earliest_cert_expiry{");
   });
 
   it("removes every series of a removed check and keeps the others", async () => {
-    const metrics = await scenario();
+    const metrics = scenario();
     const other = { ...labels, check: "other", team: "" };
     metrics.initCheck(other);
     await metrics.removeCheck("mail");
@@ -63,7 +63,7 @@ describe("Metrics", () => {
   });
 
   it("re-creates probe metrics when the configured label names change", async () => {
-    const metrics = await scenario();
+    const metrics = scenario();
     metrics.setExtraLabels(["region"]);
     metrics.initCheck({ ...labels, region: "eu" });
     const text = await metrics.registry.metrics();

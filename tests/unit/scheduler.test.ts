@@ -44,7 +44,10 @@ describe("splay", () => {
     expect(Math.max(...offsets)).toBeLessThan(60_000);
     // 1,000 checks must not land in a handful of milliseconds: most offsets are distinct.
     expect(new Set(offsets).size).toBeGreaterThan(950);
-    const perTenSeconds = Array.from({ length: 6 }, (_, k) => offsets.filter((o) => Math.floor(o / 10_000) === k).length);
+    const perTenSeconds = Array.from(
+      { length: 6 },
+      (_, k) => offsets.filter((o) => Math.floor(o / 10_000) === k).length,
+    );
     for (const n of perTenSeconds) expect(n).toBeGreaterThan(100);
   });
 
