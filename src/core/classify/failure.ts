@@ -1,0 +1,77 @@
+import { ProbeError } from "../probe-error.js";
+import type { Classification, ClassifyInput } from "../taxonomy.js";
+import { classify } from "./dispatch.js";
+import { KNOWN_NET_CODES, classifyNet } from "./net.js";
+import { inheritedProp, isRecord, prop } from "./text.js";
+import { fromVerdict, unknownResult } from "./verdict.js";
+
+/** How deep the `cause` chain is followed. */
+const MAX_DEPTH = 8;
+/** How many errors are looked at in all (AggregateError fans out). */
+const MAX_NODES = 64;
+/** Names of errors that mean a deadline passed (AbortSignal.timeout(), AbortController.abort() at the deadline). */
+const TIMEOUT_NAMES: ReadonlySet<string> = new Set(["AbortError", "TimeoutError"]);
+
+function probeFacts(node: object): ClassifyInput | undefined {
+  if (node instanceof ProbeError) return node.facts;
+  // A ProbeError from another copy of this module (bundling, realms) still counts.
+  if (inheritedProp(node, "name") !== "ProbeError") return undefined;
+  const facts = prop(node, "facts");
+  return isRecord(facts) ? (facts as unknown as ClassifyInput) : undefined;
+}
+
+/** What one error in the chain says, if anything. */
+function classifyNode(node: object): Classification | undefined {
+  const facts = probeFacts(node);
+  if (facts !== undefined) return classify(facts);
+  const code = inheritedProp(node, "code");
+  if (typeof code === "string" && KNOWN_NET_CODES.has(code)) return classifyNet("net", { code });
+  const name = inheritedProp(node, "name");
+  if (typeof name === "string" && TIMEOUT_NAMES.has(name)) return fromVerdict({ class: "timeout" }, "none");
+  if (typeof code === "string" && code !== "") return unknownResult("other");
+  return undefined;
+}
+
+function children(node: object): unknown[] {
+  const next: unknown[] = [];
+  const cause = inheritedProp(node, "cause");
+  if (cause !== undefined) next.push(cause);
+  const errors = inheritedProp(node, "errors");
+  if (Array.isArray(errors)) next.push(...(errors as unknown[]).slice(0, 8));
+  return next;
+}
+
+function walk(root: unknown): Classification {
+  const seen = new Set<object>();
+  let fallback: Classification | undefined;
+  let level: unknown[] = [root];
+  for (let depth = 0; depth <= MAX_DEPTH && level.length > 0; depth++) {
+    const next: unknown[] = [];
+    for (const node of level) {
+      if (node === null || (typeof node !== "object" && typeof node !== "function")) continue;
+      if (seen.has(node) || seen.size >= MAX_NODES) continue;
+      seen.add(node);
+      const result = classifyNode(node);
+      // A positive reply on a thrown error explains nothing; keep looking, but remember the code.
+      if (result !== undefined && result.class !== "unknown" && result.class !== "ok") return result;
+      if (result !== undefined)
+        fallback ??= result.class === "ok" ? { ...unknownResult("none"), code: result.code } : result;
+      next.push(...children(node));
+    }
+    level = next;
+  }
+  return fallback ?? unknownResult("none");
+}
+
+/**
+ * Classifies whatever a probe threw: a ProbeError's facts first, else the `cause` chain (depth ≤ 8, cycle-safe,
+ * AggregateError members included) for a ProbeError with facts, a known Node/undici/OpenSSL `code`, or an
+ * AbortError/TimeoutError. Never throws; `unknown` when nothing is recognised.
+ */
+export function classifyFailure(error: unknown): Classification {
+  try {
+    return walk(error);
+  } catch {
+    return unknownResult("none");
+  }
+}
