@@ -28,14 +28,7 @@ import {
   type ProbeMessage,
   type WatchedFolder,
 } from "./shared/mail-watch.js";
-import {
-  runSmtpSession,
-  SMTP_PHASES,
-  smtpKind,
-  smtpSettingsSchema,
-  SmtpUncertainSendError,
-  type SmtpSettings,
-} from "./smtp.js";
+import { runSmtpSession, SMTP_PHASES, smtpDefaultPort, smtpSettingsSchema, SmtpUncertainSendError } from "./smtp.js";
 
 /** The check's timeout must be at least `max_delivery` plus this (mailbox login, cleanup, submission, logout). */
 export const MAIL_ROUNDTRIP_TIMEOUT_MARGIN_MS = 10_000;
@@ -67,17 +60,9 @@ export const MAIL_ROUNDTRIP_PHASES: readonly string[] = [
 
 const target = z.string().min(1).describe("host[:port]; IPv6 in brackets. The port defaults from tls.");
 
-// smtpSettingsSchema is typed as a plain ZodType; at runtime it is the refined strict object, which .extend() keeps.
-function smtpObject(): z.ZodObject {
-  if (!(smtpSettingsSchema instanceof z.ZodObject)) throw new Error("smtpSettingsSchema is not an object schema");
-  return smtpSettingsSchema;
-}
-
-const submitSchema = smtpObject()
+const submitSchema = smtpSettingsSchema
   .extend({ target })
-  .describe("The SMTP submission side: the `smtp` block's fields plus target.") as unknown as z.ZodType<
-  SmtpSettings & { target: string }
->;
+  .describe("The SMTP submission side: the `smtp` block's fields plus target.");
 
 const mailboxSchema = imapSettingsSchema
   .omit({ folder: true, search: true })
@@ -112,7 +97,7 @@ export const mailRoundtripSettingsSchema = z
         message: "mail_from and rcpt_to are required for a round trip",
       });
     }
-    const submit = parseSocketTarget(s.submit.target, smtpPort(s.submit));
+    const submit = parseSocketTarget(s.submit.target, smtpDefaultPort(s.submit));
     if ("error" in submit) issue.addIssue({ code: "custom", path: ["submit", "target"], message: submit.error });
     const mailbox = parseSocketTarget(s.mailbox.target, imapDefaultPort(s.mailbox));
     if ("error" in mailbox) issue.addIssue({ code: "custom", path: ["mailbox", "target"], message: mailbox.error });
@@ -123,11 +108,6 @@ export const mailRoundtripSettingsSchema = z
 
 /** Parsed `mail_roundtrip` settings. */
 export type MailRoundtripSettings = z.output<typeof mailRoundtripSettingsSchema>;
-
-function smtpPort(settings: SmtpSettings): number {
-  const spec = smtpKind.target;
-  return spec.type === "socket" ? spec.defaultPort(settings) : 587;
-}
 
 function socketTarget(text: string, defaultPort: number): SocketTarget {
   const parsed = parseSocketTarget(text, defaultPort);
@@ -175,17 +155,8 @@ function submitError(error: unknown): ProbeError {
 
 async function run(ctx: ProbeContext<MailRoundtripSettings>): Promise<void> {
   const { settings, logger, signal, facts } = ctx;
-  const needed = settings.max_delivery + MAIL_ROUNDTRIP_TIMEOUT_MARGIN_MS;
-  if (ctx.deadline - Date.now() < needed) {
-    throw new ProbeError(
-      `the check's timeout must be at least max_delivery + ${MAIL_ROUNDTRIP_TIMEOUT_MARGIN_MS / 1000}s`,
-      {
-        facts: { protocol: "probe", input: { class: "config" } },
-      },
-    );
-  }
   const mailboxTarget = socketTarget(settings.mailbox.target, imapDefaultPort(settings.mailbox));
-  const submitTarget = socketTarget(settings.submit.target, smtpPort(settings.submit));
+  const submitTarget = socketTarget(settings.submit.target, smtpDefaultPort(settings.submit));
   const hash = checkHash(ctx.check);
   const pending = pendingIds(ctx.state, Date.now());
   facts.mailLate = 0;
@@ -376,6 +347,10 @@ export const mailRoundtripKind = defineKind<MailRoundtripSettings>({
   settingsSchema: mailRoundtripSettingsSchema,
   isSettingsOptional: false,
   phases: MAIL_ROUNDTRIP_PHASES,
+  minTimeoutMs: (s) => ({
+    ms: s.max_delivery + MAIL_ROUNDTRIP_TIMEOUT_MARGIN_MS,
+    why: `max_delivery + ${MAIL_ROUNDTRIP_TIMEOUT_MARGIN_MS / 1000}s`,
+  }),
   target: {
     type: "none",
     label: (s) => {

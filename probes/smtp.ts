@@ -128,7 +128,12 @@ const settingsObject = z
   });
 
 /** The `smtp` settings block (strict object). */
-export const smtpSettingsSchema: z.ZodType<SmtpSettings, z.input<typeof settingsObject>> = settingsObject;
+export const smtpSettingsSchema = settingsObject;
+
+/** The default port for the TLS mode: 25 plain, 587 STARTTLS, 465 implicit TLS. */
+export function smtpDefaultPort(settings: Pick<SmtpSettings, "tls">): number {
+  return settings.tls === "none" ? 25 : settings.tls === "implicit" ? 465 : 587;
+}
 
 /** What one SMTP session needs; `runSmtpSession` is shared by the `smtp` and mail round-trip kinds. */
 export interface SmtpSessionInput {
@@ -158,7 +163,7 @@ export const smtpKind = defineKind<SmtpSettings>({
   settingsSchema: smtpSettingsSchema,
   isSettingsOptional: true,
   phases: SMTP_PHASES,
-  target: { type: "socket", defaultPort: (s) => (s.tls === "none" ? 25 : s.tls === "implicit" ? 465 : 587) },
+  target: { type: "socket", defaultPort: smtpDefaultPort },
   async run(ctx) {
     if (ctx.target.type !== "socket") {
       throw new ProbeError("smtp needs a host:port target", {

@@ -125,6 +125,12 @@ function resolveConfig(
       errors.push(`${at}.timeout: ${timeoutMs / 1000}s must be shorter than the interval (${periodMs / 1000}s)`);
     }
 
+    const least = kind.minTimeoutMs?.(settings);
+    if (least !== undefined && timeoutMs < least.ms) {
+      errors.push(
+        `${at}.timeout: ${timeoutMs / 1000}s is too short for ${kind.id}: at least ${least.ms / 1000}s (${least.why})`,
+      );
+    }
     const target = resolveTarget(kind, check.target, settings, `${at}.target`, errors);
     for (const problem of secretProblems(settings, [`checks`, index, kind.id])) errors.push(problem);
     if (target === undefined) return;

@@ -106,8 +106,10 @@ export function buildCheckSchema(kinds: readonly ProbeKind<unknown>[]) {
   const checkSchemas = kinds.map((kind) =>
     z.strictObject({
       ...checkBaseFields(),
-      kind: z.literal(kind.id).describe(kind.title),
-      [kind.id]: kind.isSettingsOptional ? kind.settingsSchema.optional() : kind.settingsSchema,
+      kind: z.literal(kind.id).describe("The probe kind; its settings go in the block of the same name."),
+      [kind.id]: (kind.isSettingsOptional ? kind.settingsSchema.optional() : kind.settingsSchema).describe(
+        `Settings of kind ${kind.id}: ${kind.title}.`,
+      ),
     }),
   );
   const [first, ...rest] = checkSchemas;

@@ -75,6 +75,8 @@ export interface ProbeKind<S = unknown> {
   /** The fixed set of phase label values. */
   readonly phases: readonly string[];
   readonly target: TargetSpec<S>;
+  /** The shortest check timeout the settings can work with, and why (checked at config load). */
+  minTimeoutMs?(settings: S): { ms: number; why: string };
   /** One run. Resolves on success; throws (preferably a ProbeError) on failure. */
   run(ctx: ProbeContext<S>): Promise<void>;
 }

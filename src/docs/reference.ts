@@ -96,6 +96,19 @@ export function metricReference(): string {
   return lines.join("\n");
 }
 
+/** The table of probe kinds, from the registry. */
+export function kindTable(kinds: readonly ProbeKind<unknown>[]): string {
+  const lines = ["| kind | what it does | phases | target |", "| --- | --- | --- | --- |"];
+  for (const kind of kinds) {
+    const target =
+      kind.target.type === "socket" ? "`host[:port]`" : kind.target.type === "url" ? "URL" : "named in its block";
+    lines.push(
+      `| \`${kind.id}\` | ${cell(kind.title)} | ${kind.phases.map((p) => `\`${p}\``).join(", ")} | ${target} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
 /** Replaces the text between `<!-- NAME:start -->` and `<!-- NAME:end -->`. */
 export function replaceSection(document: string, name: string, body: string): string {
   const start = `<!-- ${name}:start -->`;
