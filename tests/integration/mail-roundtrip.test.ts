@@ -243,12 +243,6 @@ describe("mail_roundtrip against smtp-server → Maildir → Dovecot", () => {
     expect(next.facts.mailLate).toBe(1);
   });
 
-  it("refuses to run when the check's timeout cannot cover max_delivery plus the margin", async () => {
-    const run = await roundtrip(settings({ max_delivery: "30s" }), new Map(), 20_000);
-    expect(errorOf(run).facts).toEqual({ protocol: "probe", input: { class: "config" } });
-    expect(run.phases).toEqual({});
-  });
-
   it("validates the block: required addresses, targets, poll_interval, strict keys, label", () => {
     const schema = mailRoundtripKind.settingsSchema;
     const issues = (over: Record<string, unknown>) =>
