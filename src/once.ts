@@ -34,11 +34,16 @@ function round(seconds: number): number {
   return Math.round(seconds * 1e6) / 1e6;
 }
 
-/** One JSON object per outcome for `once --json`: no secrets, only classified facts and a short message. */
-export function outcomeJson(outcome: RunOutcome, config: AgentConfig): Record<string, unknown> {
-  const facts = Object.fromEntries(
+/** A run's facts under their snake_case names. */
+function factsOf(outcome: RunOutcome): Record<string, number> {
+  return Object.fromEntries(
     Object.entries(outcome.facts).map(([key, value]) => [FACT_NAMES[key as keyof RunFacts] ?? key, value as number]),
   );
+}
+
+/** One JSON object per outcome for `once --json`: no secrets, only classified facts and a short message. */
+export function outcomeJson(outcome: RunOutcome, config: AgentConfig): Record<string, unknown> {
+  const facts = factsOf(outcome);
   return {
     check: outcome.check,
     kind: outcome.kind,
@@ -64,7 +69,8 @@ function ms(seconds: number): string {
   return `${(seconds * 1000).toFixed(seconds < 0.01 ? 1 : 0)} ms`;
 }
 
-/** A plain-text table of outcomes; failures get a second line with retryable, side and message. */
+/** A plain-text table of outcomes; below each row its facts (e.g. delivery time) and, for failures, retryable, side
+ * and the message. */
 export function outcomeTable(outcomes: readonly RunOutcome[]): string {
   const head = ["CHECK", "KIND", "RESULT", "CLASS", "CODE", "PHASE", "DURATION", "PHASES"];
   const rows = outcomes.map((o) => [
@@ -88,6 +94,8 @@ export function outcomeTable(outcomes: readonly RunOutcome[]): string {
   const out = [line(head)];
   outcomes.forEach((o, i) => {
     out.push(line(rows[i] ?? []));
+    const facts = Object.entries(factsOf(o)).map(([name, value]) => `${name}=${Number(value.toFixed(3))}`);
+    if (facts.length > 0) out.push(`  · ${facts.join(" ")}`);
     if (o.failure !== undefined) {
       out.push(`  ↳ retryable=${o.failure.retryable} side=${o.failure.side}: ${o.failure.message}`);
     }
