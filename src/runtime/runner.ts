@@ -143,7 +143,9 @@ function shortMessage(error: unknown): string {
   const parts: string[] = [];
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
-    if (current.message !== "" && !parts.includes(current.message)) parts.push(current.message);
+    // A wrapper often repeats its cause's message ("connect: getaddrinfo ENOTFOUND x"): say it once.
+    const message = current.message;
+    if (message !== "" && !parts.some((p) => p.includes(message))) parts.push(message);
     current = current.cause;
   }
   if (parts.length === 0) parts.push(typeof error === "string" ? error : "failed");

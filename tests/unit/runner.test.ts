@@ -1,7 +1,7 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import type { CheckConfig } from "../../src/config/model.js";
-import { runCheck } from "../../src/runtime/runner.js";
+import { describeFailure, runCheck } from "../../src/runtime/runner.js";
 import { fakeKind } from "../helpers/fake-kind.js";
 
 const silent = pino({ level: "silent" });
@@ -74,5 +74,17 @@ describe("runCheck", () => {
     });
     expect(outcome.status).toBe("cancelled");
     expect(outcome.failure).toBeUndefined();
+  });
+});
+
+describe("failure messages", () => {
+  it("say a cause's message once when the wrapper already repeats it", () => {
+    const cause = new Error("getaddrinfo ENOTFOUND smtp.example.test");
+    const error = new Error("connect: getaddrinfo ENOTFOUND smtp.example.test", { cause });
+    expect(describeFailure(error, false, "connect").message).toBe("connect: getaddrinfo ENOTFOUND smtp.example.test");
+    const wrapped = new Error("submission failed", { cause });
+    expect(describeFailure(wrapped, false, "connect").message).toBe(
+      "submission failed: getaddrinfo ENOTFOUND smtp.example.test",
+    );
   });
 });
