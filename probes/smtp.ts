@@ -1,8 +1,7 @@
-import type { Logger } from "pino";
 import { z } from "zod";
 import type { Secret } from "../src/config/secret.js";
 import { secretRef } from "../src/config/secret.js";
-import type { PhaseClock, RunFacts } from "../src/core/probe.js";
+import type { SessionIo } from "../src/core/probe.js";
 import { defineKind } from "../src/core/probe.js";
 import { ProbeError } from "../src/core/probe-error.js";
 import { SmtpSession } from "./shared/smtp-session.js";
@@ -136,14 +135,10 @@ export function smtpDefaultPort(settings: Pick<SmtpSettings, "tls">): number {
 }
 
 /** What one SMTP session needs; `runSmtpSession` is shared by the `smtp` and mail round-trip kinds. */
-export interface SmtpSessionInput {
+export interface SmtpSessionInput extends SessionIo {
   settings: SmtpSettings;
   host: string;
   port: number;
-  signal: AbortSignal;
-  phases: PhaseClock;
-  facts: RunFacts;
-  logger: Logger;
   /** When set, DATA is sent with this message regardless of settings.send. */
   message?: { id: string; subject: string; headers?: Record<string, string>; body?: string };
 }

@@ -3,7 +3,7 @@ import type { AgentConfig, CheckConfig, LoadResult } from "./config/model.js";
 import { loadConfigFile } from "./config/load.js";
 import type { ProbeKind } from "./core/probe.js";
 import type { Metrics, SeriesLabels } from "./metrics/metrics.js";
-import { runCheck, type RunOutcome } from "./runtime/runner.js";
+import { failureFields, runCheck, type RunOutcome } from "./runtime/runner.js";
 import { Scheduler } from "./runtime/scheduler.js";
 
 /** What the status page shows of one check. */
@@ -171,13 +171,6 @@ export function resultLogFields(outcome: RunOutcome): Record<string, unknown> {
     result: outcome.status,
     duration_ms: Math.round(outcome.durationSeconds * 1000),
     phases_ms: Object.fromEntries(Object.entries(outcome.phases).map(([p, s]) => [p, Math.round(s * 1000)])),
-    ...(outcome.failure && {
-      class: outcome.failure.class,
-      code: outcome.failure.code,
-      phase: outcome.failure.phase,
-      retryable: outcome.failure.retryable,
-      side: outcome.failure.side,
-      message: outcome.failure.message,
-    }),
+    ...failureFields(outcome.failure),
   };
 }

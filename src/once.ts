@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { AgentConfig, CheckConfig } from "./config/model.js";
 import type { RunFacts } from "./core/probe.js";
-import { runCheck, type RunOutcome } from "./runtime/runner.js";
+import { failureFields, runCheck, type RunOutcome } from "./runtime/runner.js";
 
 /** How many checks `once` runs at the same time. */
 const ONCE_CONCURRENCY = 8;
@@ -54,14 +54,7 @@ export function outcomeJson(outcome: RunOutcome, config: AgentConfig): Record<st
     phases: Object.fromEntries(Object.entries(outcome.phases).map(([p, s]) => [p, round(s)])),
     started_at: outcome.startedAt.toISOString(),
     facts,
-    ...(outcome.failure && {
-      class: outcome.failure.class,
-      code: outcome.failure.code,
-      phase: outcome.failure.phase,
-      retryable: outcome.failure.retryable,
-      side: outcome.failure.side,
-      message: outcome.failure.message,
-    }),
+    ...failureFields(outcome.failure),
   };
 }
 

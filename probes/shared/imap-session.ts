@@ -1,6 +1,5 @@
-import type { Logger } from "pino";
 import { ProbeError } from "../../src/core/probe-error.js";
-import type { PhaseClock, RunFacts } from "../../src/core/probe.js";
+import type { SessionIo } from "../../src/core/probe.js";
 import type { ImapSettings } from "../imap.js";
 import { ImapConnection, imapProtocolError } from "./imap-connection.js";
 import { astring, parseValues, statusOf, type CommandPart, type ImapReadLimits, type ImapValue } from "./imap-wire.js";
@@ -13,17 +12,13 @@ export const IMAP_PHASES = ["connect", "tls", "greeting", "starttls", "auth", "s
 export type ImapPhase = (typeof IMAP_PHASES)[number];
 
 /** What opening a session needs. */
-export interface ImapSessionInput {
+export interface ImapSessionInput extends SessionIo {
   settings: Pick<
     ImapSettings,
     "tls" | "starttls_required" | "servername" | "ca_file" | "insecure_skip_verify" | "auth"
   >;
   host: string;
   port: number;
-  signal: AbortSignal;
-  phases: PhaseClock;
-  facts: RunFacts;
-  logger: Logger;
   /** Put before every phase label (`mailbox_` in the round trip). */
   phasePrefix?: string;
   limits?: Partial<ImapReadLimits>;

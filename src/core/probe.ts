@@ -62,6 +62,9 @@ export interface ProbeContext<S> {
   readonly state: Map<string, unknown>;
 }
 
+/** What a protocol session borrows from its run: the signal, the phase clock, the facts record and the logger. */
+export type SessionIo = Pick<ProbeContext<unknown>, "signal" | "phases" | "facts" | "logger">;
+
 /** A probe kind: one file in probes/ and one line in probes/index.ts. */
 export interface ProbeKind<S = unknown> {
   /** The `kind` value and the key of the kind's settings block in a check. */

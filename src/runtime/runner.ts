@@ -32,6 +32,11 @@ export interface RunOutcome {
   failure?: Failure;
 }
 
+/** A failure's fields as logs and `once --json` print them; empty for a success. */
+export function failureFields(failure: Failure | undefined): Partial<Failure> {
+  return failure === undefined ? {} : { ...failure };
+}
+
 /** Distinguishes our deadline from other aborts. */
 class DeadlineExceeded extends Error {
   override readonly name = "TimeoutError";
