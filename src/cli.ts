@@ -194,8 +194,9 @@ async function run(configPath: string, config: AgentConfig): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    // Exit once stdout is flushed: a run's aborted sockets or timers must not hold the process open.
-    process.stdout.write("", () => process.exit(code));
+    process.exitCode = code;
+    // Sockets still saying QUIT may finish on their own; none may hold the process open for long.
+    setTimeout(() => process.exit(code), 1500).unref();
   },
   (error: unknown) => {
     console.error(`suiteprobe: ${error instanceof Error ? error.message : String(error)}`);

@@ -130,7 +130,10 @@ export class SmtpSession {
     const socket = this.#socket;
     if (socket === undefined || socket.destroyed) return;
     if (this.#isPoliteCloseWanted && socket.writable) {
-      socket.end("QUIT\r\n", () => socket.destroy());
+      // Half-close after QUIT and let the server answer 221 and close; destroying at once would make it see a reset.
+      socket.on("error", () => socket.destroy());
+      socket.resume();
+      socket.end("QUIT\r\n");
       setTimeout(() => socket.destroy(), 1000).unref();
     } else {
       socket.destroy();
