@@ -1,14 +1,12 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MAIL_ROUNDTRIP_PHASES, mailRoundtripKind } from "../../probes/mail-roundtrip.js";
 import { checkHash, newProbeId } from "../../probes/shared/mail-watch.js";
 import { ProbeError } from "../../src/core/probe-error.js";
-import type { ProbeContext, RunFacts } from "../../src/core/probe.js";
-import { createPhaseClock } from "../../src/runtime/phase-clock.js";
 import { startDovecot, type TestDovecot } from "../helpers/dovecot.js";
 import { startMaildirSmtpServer, type MaildirSmtpServer } from "../helpers/maildir-smtp-server.js";
+import { runProbe, type ProbeRun } from "../helpers/run-probe.js";
 import { startScriptedServer, type RawServer } from "../helpers/smtp-test-server.js";
 
 const CHECK = "roundtrip-test";
@@ -62,42 +60,12 @@ function settings(over: Record<string, unknown> = {}, submitPort?: number): unkn
   };
 }
 
-interface Run {
-  error: unknown;
-  facts: RunFacts;
-  phases: Record<string, number>;
-}
-
 /** Runs the kind like the runner does: parsed settings, a deadline that aborts the signal, state kept by the caller. */
-async function roundtrip(raw: unknown, state: Map<string, unknown>, timeoutMs = 20_000): Promise<Run> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DOMException("deadline", "TimeoutError")), timeoutMs);
-  const phases = createPhaseClock();
-  const parsed = mailRoundtripKind.settingsSchema.parse(raw);
-  const spec = mailRoundtripKind.target as { label(s: unknown): string };
-  const ctx: ProbeContext<unknown> = {
-    check: CHECK,
-    settings: parsed,
-    target: { type: "none", label: spec.label(parsed) },
-    signal: controller.signal,
-    deadline: Date.now() + timeoutMs,
-    phases,
-    facts: {},
-    logger: pino({ level: "silent" }),
-    state,
-  };
-  let error: unknown;
-  try {
-    await mailRoundtripKind.run(ctx);
-  } catch (caught) {
-    error = caught;
-  } finally {
-    clearTimeout(timer);
-  }
-  return { error, facts: ctx.facts, phases: phases.snapshot() };
+function roundtrip(raw: unknown, state: Map<string, unknown>, timeoutMs = 20_000): Promise<ProbeRun> {
+  return runProbe(mailRoundtripKind, raw, undefined, timeoutMs, { check: CHECK, state });
 }
 
-function errorOf(run: Run): ProbeError {
+function errorOf(run: ProbeRun): ProbeError {
   expect(run.error).toBeInstanceOf(ProbeError);
   return run.error as ProbeError;
 }
