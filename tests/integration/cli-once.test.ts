@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, writeConfig } from "../helpers/cli.js";
-import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-test-server.js";
+import { startRawServer, startSmtpServer, type TestSmtpServer } from "../helpers/smtp-test-server.js";
 
 const PASSWORD = "correct-horse-battery-staple-7731";
 let server: TestSmtpServer;
@@ -88,6 +88,24 @@ describe("suiteprobe once", () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ class: "auth", code: "5.7.8", phase: "auth", retryable: false });
     expect(result.stdout + result.stderr).not.toContain(PASSWORD);
     expect(server.auths.at(-1)?.password).toBe(PASSWORD);
+  });
+
+  it("cuts a tarpit off at the check's timeout as class timeout in phase banner", async () => {
+    const tarpit = await startRawServer(() => undefined); // accepts, never says a word
+    try {
+      const path = writeConfig(`
+checks:
+  - { name: tarpit, kind: smtp, target: "127.0.0.1:${tarpit.port}", timeout: 500ms, smtp: { tls: none } }
+`);
+      const result = await runCli(["once", "--config", path, "--json"]);
+      expect(result.code).toBe(1);
+      const line = JSON.parse(result.stdout) as Record<string, unknown>;
+      expect(line).toMatchObject({ class: "timeout", phase: "banner", retryable: true });
+      expect(line.duration_seconds as number).toBeGreaterThanOrEqual(0.5);
+      expect(line.duration_seconds as number).toBeLessThan(0.5 + 0.2);
+    } finally {
+      await tarpit.close();
+    }
   });
 
   it("refuses an unknown --check with exit 2", async () => {
