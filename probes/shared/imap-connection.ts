@@ -45,6 +45,17 @@ export function imapFailure(
 }
 
 /** A protocol violation by the server (garbage, oversize, unexpected response). */
+/** Most untagged responses one command may collect: the byte cap alone would allow millions of tiny ones. */
+export const MAX_UNTAGGED_PER_COMMAND = 50_000;
+
+function keepUntagged(untagged: ImapResponse[], response: ImapResponse, stage: string, phase: string): void {
+  if (untagged.length >= MAX_UNTAGGED_PER_COMMAND) {
+    throw imapProtocolError(`more than ${MAX_UNTAGGED_PER_COMMAND} untagged responses to ${stage}`, phase);
+  }
+  untagged.push(response);
+}
+
+/** A ProbeError of class protocol in `phase`. */
 export function imapProtocolError(message: string, phase: string, cause?: unknown): ProbeError {
   return new ProbeError(
     message,
@@ -202,7 +213,7 @@ export class ImapConnection {
       }
       if (response.raw.startsWith("* ")) {
         this.handleUntagged(response, stage);
-        untagged.push(response);
+        keepUntagged(untagged, response, stage, this.phase);
         continue;
       }
       return { untagged, tagged: this.expectTagged(response, tag, stage) };
@@ -264,7 +275,7 @@ export class ImapConnection {
       if (response.raw.startsWith("+")) return;
       if (response.raw.startsWith("* ")) {
         this.handleUntagged(response, stage);
-        untagged.push(response);
+        keepUntagged(untagged, response, stage, this.phase);
         continue;
       }
       this.expectTagged(response, tag, stage);

@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import { pino } from "pino";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { imapKind, imapSettingsSchema } from "../../probes/imap.js";
+import { MAX_UNTAGGED_PER_COMMAND } from "../../probes/shared/imap-connection.js";
 import { ImapSession } from "../../probes/shared/imap-session.js";
 import { ProbeError } from "../../src/core/probe-error.js";
 import { createPhaseClock } from "../../src/runtime/phase-clock.js";
@@ -93,6 +94,27 @@ describe("imap against hostile and scripted servers", () => {
     const error = errorOf(await runProbe(imapKind, xoauth2(), { port: server.port }));
     expect(error.facts).toEqual({ protocol: "probe", input: { class: "protocol" } });
     expect(error.message).toMatch(/line longer than/);
+  });
+
+  it("stops an endless stream of untagged responses at the per-command cap, memory bounded", async () => {
+    const server = await imapServer(`* OK [CAPABILITY ${CAPS}] ready\r\n`, (line, socket) => {
+      const [tag, verb] = line.split(" ");
+      if (verb?.toUpperCase() !== "EXAMINE") return polite(line);
+      const flood = () => {
+        // Tiny responses: the byte cap alone would let millions of them pile up in memory.
+        while (!socket.destroyed && socket.write("* 1 RECENT\r\n".repeat(2000))) {
+          /* until the kernel buffer fills */
+        }
+        if (!socket.destroyed) socket.once("drain", flood);
+      };
+      flood();
+      return tag === undefined ? undefined : "";
+    });
+    const run = await runProbe(imapKind, xoauth2(), { port: server.port }, 10_000);
+    const error = errorOf(run);
+    expect(error.phase).toBe("select");
+    expect(error.facts).toEqual({ protocol: "probe", input: { class: "protocol" } });
+    expect(error.message).toBe(`more than ${MAX_UNTAGGED_PER_COMMAND} untagged responses to select`);
   });
 
   it("refuses an oversize literal before reading it", async () => {
