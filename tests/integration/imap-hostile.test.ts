@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { pino } from "pino";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { imapKind, imapSettingsSchema } from "../../probes/imap.js";
 import { MAX_UNTAGGED_PER_COMMAND } from "../../probes/shared/imap-connection.js";
 import { ImapSession } from "../../probes/shared/imap-session.js";
@@ -12,12 +12,13 @@ import { ProbeError } from "../../src/core/probe-error.js";
 import { createPhaseClock } from "../../src/runtime/phase-clock.js";
 import { runProbe } from "../helpers/run-probe.js";
 import { startRawServer, type RawServer } from "../helpers/smtp-test-server.js";
+import { closeAfterEach } from "../helpers/lifecycle.js";
 
 const TOKEN = "ya29.secret-bearer-token";
 const PASSWORD = 'pässwörd "quoted"';
 let tokenRef: string;
 let passwordRef: string;
-const servers: RawServer[] = [];
+const keep = closeAfterEach();
 
 beforeAll(() => {
   const dir = mkdtempSync(join(tmpdir(), "sp-imap-secrets-"));
@@ -25,10 +26,6 @@ beforeAll(() => {
   writeFileSync(join(dir, "password"), PASSWORD);
   tokenRef = `\${file:${join(dir, "token")}}`;
   passwordRef = `\${file:${join(dir, "password")}}`;
-});
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
 const CAPS = "IMAP4rev1 SASL-IR AUTH=XOAUTH2 IDLE UIDPLUS";
@@ -45,7 +42,7 @@ async function imapServer(
       if (reply !== undefined && !socket.destroyed) socket.write(reply);
     });
   });
-  servers.push(server);
+  keep(server);
   return server;
 }
 

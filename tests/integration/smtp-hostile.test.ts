@@ -1,6 +1,6 @@
 import { createServer } from "node:net";
 import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runSmtpSession, smtpKind, smtpSettingsSchema, SmtpUncertainSendError } from "../../probes/smtp.js";
 import { ProbeError } from "../../src/core/probe-error.js";
 import { createPhaseClock } from "../../src/runtime/phase-clock.js";
@@ -14,18 +14,13 @@ import {
   type ScriptAnswer,
   type TestSmtpServer,
 } from "../helpers/smtp-test-server.js";
+import { closeAfterEach } from "../helpers/lifecycle.js";
 
 const PLAIN = { tls: "none" } as const;
-const servers: (TestSmtpServer | RawServer)[] = [];
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+const closeLater = closeAfterEach();
 
 async function keep<T extends TestSmtpServer | RawServer>(server: Promise<T>): Promise<T> {
-  const started = await server;
-  servers.push(started);
-  return started;
+  return closeLater(await server);
 }
 
 function failure(run: ProbeRun): ProbeError {

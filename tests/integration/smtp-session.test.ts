@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { inspect } from "node:util";
 import { pino } from "pino";
 import type { SMTPServerOptions } from "smtp-server";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { runSmtpSession, smtpKind, smtpSettingsSchema } from "../../probes/smtp.js";
 import { ProbeError } from "../../src/core/probe-error.js";
 import type { RunFacts } from "../../src/core/probe.js";
@@ -12,13 +12,14 @@ import { createPhaseClock } from "../../src/runtime/phase-clock.js";
 import { testCerts, type TestCerts } from "../helpers/certs.js";
 import { runProbe, type ProbeRun } from "../helpers/run-probe.js";
 import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-test-server.js";
+import { closeAfterEach } from "../helpers/lifecycle.js";
 
 const PASSWORD = "Corr3ct-H0rse-Battery-Staple!";
 const TOKEN = "ya29.a0AfH6SMBx-test-bearer-token";
 let certs: TestCerts;
 let passwordRef: string;
 let tokenRef: string;
-const servers: TestSmtpServer[] = [];
+const keep = closeAfterEach();
 
 beforeAll(async () => {
   certs = await testCerts();
@@ -29,14 +30,8 @@ beforeAll(async () => {
   tokenRef = `\${file:${join(dir, "token")}}`;
 });
 
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
 async function server(options: SMTPServerOptions = {}): Promise<TestSmtpServer> {
-  const started = await startSmtpServer(options);
-  servers.push(started);
-  return started;
+  return keep(await startSmtpServer(options));
 }
 
 function smtpError(code: number, text: string): Error {

@@ -1,31 +1,21 @@
 import type { SMTPServerOptions } from "smtp-server";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { smtpKind } from "../../probes/smtp.js";
 import { ProbeError } from "../../src/core/probe-error.js";
 import { testCerts, type TestCerts } from "../helpers/certs.js";
 import { runProbe, type ProbeRun } from "../helpers/run-probe.js";
-import {
-  startScriptedServer,
-  startSmtpServer,
-  type RawServer,
-  type TestSmtpServer,
-} from "../helpers/smtp-test-server.js";
+import { startScriptedServer, startSmtpServer, type TestSmtpServer } from "../helpers/smtp-test-server.js";
+import { closeAfterEach } from "../helpers/lifecycle.js";
 
 let certs: TestCerts;
-const servers: (TestSmtpServer | RawServer)[] = [];
+const keep = closeAfterEach();
 
 beforeAll(async () => {
   certs = await testCerts();
 });
 
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
 async function server(options: SMTPServerOptions = {}): Promise<TestSmtpServer> {
-  const started = await startSmtpServer(options);
-  servers.push(started);
-  return started;
+  return keep(await startSmtpServer(options));
 }
 
 function failure(run: ProbeRun): ProbeError {
@@ -136,7 +126,7 @@ describe("smtp: STARTTLS", () => {
       if (line === "STARTTLS") return "220 go ahead\n250 injected";
       return undefined;
     });
-    servers.push(raw);
+    keep(raw);
     const run = await runProbe(smtpKind, { ca_file: certs.ca.certPath }, { port: raw.port });
     const error = failure(run);
     expect(error.phase).toBe("starttls");
