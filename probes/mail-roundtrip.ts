@@ -8,12 +8,12 @@
  * RCPT" and "login refused by the mailbox" apart in the failure's phase while the set stays fixed (19 values).
  */
 import { z } from "zod";
-import { duration } from "../src/config/duration.js";
+import { duration } from "../src/core/duration.js";
 import { ProbeError } from "../src/core/probe-error.js";
 import { defineKind, type PhaseClock, type ProbeContext, type RunFacts } from "../src/core/probe.js";
 import { parseSocketTarget, type SocketTarget } from "../src/core/target.js";
-import { imapDefaultPort, imapSettingsSchema } from "./imap.js";
-import { ImapSession, type ImapPhase } from "./shared/imap-session.js";
+import { ImapSession, type ImapPhase } from "./wire/imap/session.js";
+import { imapDefaultPort, imapSettingsSchema } from "./wire/imap/settings.js";
 import {
   checkHash,
   deleteProbeMessages,
@@ -27,8 +27,9 @@ import {
   resolveFolders,
   type ProbeMessage,
   type WatchedFolder,
-} from "./shared/mail-watch.js";
-import { runSmtpSession, SMTP_PHASES, smtpDefaultPort, smtpSettingsSchema, SmtpUncertainSendError } from "./smtp.js";
+} from "./wire/imap/mail-watch.js";
+import { runSmtpSession, SmtpUncertainSendError } from "./wire/smtp/session.js";
+import { SMTP_PHASES, smtpDefaultPort, smtpSettingsSchema } from "./wire/smtp/settings.js";
 
 /** The check's timeout must be at least `max_delivery` plus this (mailbox login, cleanup, submission, logout). */
 export const MAIL_ROUNDTRIP_TIMEOUT_MARGIN_MS = 10_000;

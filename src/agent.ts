@@ -153,7 +153,12 @@ export class Agent {
       facts: outcome.facts,
       endedAtSeconds: outcome.endedAt.getTime() / 1000,
       ...(outcome.failure && {
-        failure: { class: outcome.failure.class, code: outcome.failure.code, phase: outcome.failure.phase },
+        failure: {
+          class: outcome.failure.class,
+          code: outcome.failure.code,
+          phase: outcome.failure.phase,
+          side: outcome.failure.side,
+        },
       }),
     });
     const lastSuccessAt = outcome.status === "success" ? outcome.endedAt : this.#status.get(check.name)?.lastSuccessAt;

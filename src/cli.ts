@@ -7,7 +7,7 @@ import { Agent } from "./agent.js";
 import { runClassifyCommand } from "./classify-command.js";
 import { loadConfigFile } from "./config/load.js";
 import type { AgentConfig } from "./config/model.js";
-import { createHttpServer, listen } from "./http/server.js";
+import { createHttpServer, listen } from "./server/server.js";
 import { createLogger } from "./logging.js";
 import { Metrics } from "./metrics/metrics.js";
 import { outcomeJson, outcomeTable, runOnce } from "./once.js";

@@ -7,7 +7,7 @@ import { formatIssues, formatPath } from "./format-issues.js";
 import type { AgentConfig, CheckConfig, LoadResult, Plan } from "./model.js";
 import { z } from "zod";
 import { buildCheckSchema, buildTopSchema } from "./schema.js";
-import { Secret } from "./secret.js";
+import { Secret } from "../core/secret.js";
 
 const DEFAULT_INTERVAL_MS = 60_000;
 const DEFAULT_TIMEOUT_MS = 10_000;

@@ -1,7 +1,7 @@
 import cron from "node-cron";
 import { z } from "zod";
 import type { ProbeKind } from "../core/probe.js";
-import { duration } from "./duration.js";
+import { duration } from "../core/duration.js";
 
 /** Label names the agent sets itself; configured labels may not use them. */
 export const RESERVED_LABELS = [

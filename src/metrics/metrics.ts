@@ -14,7 +14,7 @@ export interface RunRecord {
   phases: Record<string, number>;
   facts: RunFacts;
   endedAtSeconds: number;
-  failure?: { class: string; code: string; phase: string };
+  failure?: { class: string; code: string; phase: string; side: string };
 }
 
 const RUN_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60];
@@ -46,8 +46,8 @@ function probeMetrics(registry: Registry, extra: readonly string[]) {
     }),
     errors: new Counter({
       name: "probe_errors_total",
-      help: "Failed runs by error class, code (enhanced status, reply or HTTP code, or none) and failing phase.",
-      labelNames: [...labelNames, "class", "code", "phase"],
+      help: "Failed runs by error class, code (enhanced status, reply or HTTP code, or none), failing phase and side (provider, network, config, unknown; derived from class and code).",
+      labelNames: [...labelNames, "class", "code", "phase", "side"],
       registers,
     }),
     runDuration: new Histogram({

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineKind, type ProbeContext } from "../../src/core/probe.js";
 import { ProbeError } from "../../src/core/probe-error.js";
-import { secretRef } from "../../src/config/secret.js";
+import { secretRef } from "../../src/core/secret.js";
 
 const fakeSettings = z.strictObject({
   mode: z.enum(["ok", "fail", "throw", "hang", "ignore_signal", "slow"]).default("ok").describe("What the run does."),

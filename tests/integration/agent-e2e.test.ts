@@ -84,7 +84,15 @@ describe("the agent, as a child process", () => {
     expect(series.get(seriesKey("probe_success", ok))).toBe(1);
     expect(series.get(seriesKey("probe_success", outage))).toBe(0);
     expect(
-      series.get(seriesKey("probe_errors_total", { ...outage, class: "unavailable", code: "4.3.2", phase: "rcpt" })),
+      series.get(
+        seriesKey("probe_errors_total", {
+          ...outage,
+          class: "unavailable",
+          code: "4.3.2",
+          phase: "rcpt",
+          side: "provider",
+        }),
+      ),
     ).toBeGreaterThanOrEqual(1);
     expect(series.get(seriesKey("probe_runs_total", { ...outage, result: "success" }))).toBe(0);
     expect(series.get(seriesKey("probe_smtp_reply_code", outage))).toBe(451);

@@ -1,7 +1,8 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { imapKind, imapSettingsSchema } from "../../probes/imap.js";
+import { imapKind } from "../../probes/imap.js";
+import { imapSettingsSchema } from "../../probes/wire/imap/settings.js";
 import { ProbeError } from "../../src/core/probe-error.js";
 import { startDovecot, type TestDovecot } from "../helpers/dovecot.js";
 import { runProbe } from "../helpers/run-probe.js";

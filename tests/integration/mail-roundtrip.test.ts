@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MAIL_ROUNDTRIP_PHASES, mailRoundtripKind } from "../../probes/mail-roundtrip.js";
-import { checkHash, newProbeId } from "../../probes/shared/mail-watch.js";
+import { checkHash, newProbeId } from "../../probes/wire/imap/mail-watch.js";
 import { ProbeError } from "../../src/core/probe-error.js";
 import { startDovecot, type TestDovecot } from "../helpers/dovecot.js";
 import { startMaildirSmtpServer, type MaildirSmtpServer } from "../helpers/maildir-smtp-server.js";

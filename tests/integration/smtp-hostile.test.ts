@@ -1,7 +1,9 @@
 import { createServer } from "node:net";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { runSmtpSession, smtpKind, smtpSettingsSchema, SmtpUncertainSendError } from "../../probes/smtp.js";
+import { smtpKind } from "../../probes/smtp.js";
+import { runSmtpSession, SmtpUncertainSendError } from "../../probes/wire/smtp/session.js";
+import { smtpSettingsSchema } from "../../probes/wire/smtp/settings.js";
 import { ProbeError } from "../../src/core/probe-error.js";
 import { createPhaseClock } from "../../src/runtime/phase-clock.js";
 import { runProbe, type ProbeRun } from "../helpers/run-probe.js";

@@ -1,7 +1,8 @@
 // Socket-free: the `smtp` block's validation. Kept next to the other smtp-* suites so one filter runs them all.
 import { describe, expect, it } from "vitest";
-import { smtpKind, smtpSettingsSchema } from "../../probes/smtp.js";
-import { Secret } from "../../src/config/secret.js";
+import { smtpKind } from "../../probes/smtp.js";
+import { smtpSettingsSchema } from "../../probes/wire/smtp/settings.js";
+import { Secret } from "../../src/core/secret.js";
 
 function issues(input: unknown): { path: string; message: string }[] {
   const result = smtpSettingsSchema.safeParse(input);

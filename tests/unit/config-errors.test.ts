@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseConfigText } from "../../src/config/load.js";
-import type { Secret } from "../../src/config/secret.js";
+import type { Secret } from "../../src/core/secret.js";
 import { PROBE_KINDS } from "../../probes/index.js";
 import { fakeKind } from "../helpers/fake-kind.js";
 

@@ -1,6 +1,6 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { LineReader, LineReaderError } from "../../probes/shared/line-reader.js";
+import { LineReader, LineReaderError } from "../../probes/wire/transport/line-reader.js";
 
 function rejection(promise: Promise<unknown>): Promise<LineReaderError> {
   return promise.then(

@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { Secret } from "../../src/config/secret.js";
+import { Secret } from "../../src/core/secret.js";
 import { createLogger } from "../../src/logging.js";
 
 function capture(): { lines: string[]; stream: Writable } {

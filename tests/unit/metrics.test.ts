@@ -28,7 +28,7 @@ function scenario(): Metrics {
     phases: { connect: 0.01, banner: 0.49 },
     facts: { smtpReplyCode: 451 },
     endedAtSeconds: 1_800_000_060,
-    failure: { class: "unavailable", code: "4.3.2", phase: "rcpt" },
+    failure: { class: "unavailable", code: "4.3.2", phase: "rcpt", side: "provider" },
   });
   metrics.recordSkip("mail", "overlap");
   metrics.checksByKind.set({ kind: "smtp" }, 1);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CheckStatus } from "../../src/agent.js";
-import { escapeHtml, renderStatusPage } from "../../src/http/status-page.js";
+import { escapeHtml, renderStatusPage } from "../../src/server/status-page.js";
 import { fakeKind } from "../helpers/fake-kind.js";
 
 const check = {

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { ConnectionOptions, PeerCertificate, TLSSocket } from "node:tls";
 import { isIP } from "node:net";
 import { z } from "zod";
-import { ProbeError } from "../../src/core/probe-error.js";
+import { ProbeError } from "../../../src/core/probe-error.js";
 
 /** TLS fields shared by every socket kind (SMTP, IMAP). */
 export const tlsFields = {

@@ -1,9 +1,9 @@
-import { ProbeError } from "../../src/core/probe-error.js";
-import type { SessionIo } from "../../src/core/probe.js";
-import type { ImapSettings } from "../imap.js";
-import { ImapConnection, imapProtocolError } from "./imap-connection.js";
-import { astring, parseValues, statusOf, type CommandPart, type ImapReadLimits, type ImapValue } from "./imap-wire.js";
-import { earliestCertExpiry, tlsConnectOptions } from "./tls.js";
+import { ProbeError } from "../../../src/core/probe-error.js";
+import type { SessionIo } from "../../../src/core/probe.js";
+import type { ImapSettings } from "./settings.js";
+import { ImapConnection, imapProtocolError } from "./connection.js";
+import { astring, parseValues, statusOf, type CommandPart, type ImapReadLimits, type ImapValue } from "./wire.js";
+import { earliestCertExpiry, tlsConnectOptions } from "../transport/tls.js";
 
 /** Phases of an IMAP session, in order; the `imap` kind's phase label values. */
 export const IMAP_PHASES = ["connect", "tls", "greeting", "starttls", "auth", "select", "search", "logout"] as const;

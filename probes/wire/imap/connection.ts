@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import type { ConnectionOptions, TLSSocket } from "node:tls";
-import { ProbeError } from "../../src/core/probe-error.js";
+import { ProbeError } from "../../../src/core/probe-error.js";
 import {
   DEFAULT_IMAP_READ_LIMITS,
   ImapResponseParser,
@@ -9,8 +9,8 @@ import {
   type CommandPart,
   type ImapReadLimits,
   type ImapResponse,
-} from "./imap-wire.js";
-import { connectTcp, upgradeToTls } from "./socket.js";
+} from "./wire.js";
+import { connectTcp, upgradeToTls } from "../transport/socket.js";
 
 /** The untagged responses of one command and its tagged OK. */
 export interface CommandResult {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { inspect } from "node:util";
 import { z } from "zod";
-import { ProbeError } from "../core/probe-error.js";
+import { ProbeError } from "./probe-error.js";
 
 const REFERENCE = /^\$\{(env|file):([^}]+)\}$/;
 

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
-import { ProbeError } from "../../src/core/probe-error.js";
-import type { SmtpAuthSettings, SmtpPhase, SmtpSessionInput, SmtpSessionResult, SmtpSettings } from "../smtp.js";
-import { LineReader, LineReaderError } from "./line-reader.js";
-import { connectTcp, upgradeToTls } from "./socket.js";
-import { earliestCertExpiry, tlsConnectOptions } from "./tls.js";
+import { ProbeError } from "../../../src/core/probe-error.js";
+import { LineReader, LineReaderError } from "../transport/line-reader.js";
+import { connectTcp, upgradeToTls } from "../transport/socket.js";
+import { earliestCertExpiry, tlsConnectOptions } from "../transport/tls.js";
+import type { SmtpAuthSettings, SmtpPhase, SmtpSessionInput, SmtpSessionResult, SmtpSettings } from "./settings.js";
 
 /** `code` of the tls-protocol facts thrown when STARTTLS is required but not advertised. */
 export const STARTTLS_NOT_OFFERED = "STARTTLS_NOT_OFFERED";
@@ -428,4 +428,14 @@ function encodeHeader(text: string): string {
     return acc;
   }, []);
   return chunks.map((chunk) => `=?UTF-8?B?${Buffer.from(chunk, "utf8").toString("base64")}?=`).join("\r\n ");
+}
+
+/** Runs one SMTP session as configured; throws a ProbeError (phase set) on the first unexpected reply or failure. */
+export async function runSmtpSession(input: SmtpSessionInput): Promise<SmtpSessionResult> {
+  const session = new SmtpSession(input);
+  try {
+    return await session.run();
+  } finally {
+    session.close();
+  }
 }

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import { ProbeError } from "../../src/core/probe-error.js";
-import type { FetchedHeaders, FolderInfo, ImapSession } from "./imap-session.js";
-import { encodeMailboxName } from "./imap-wire.js";
+import { ProbeError } from "../../../src/core/probe-error.js";
+import type { FetchedHeaders, FolderInfo, ImapSession } from "./session.js";
+import { encodeMailboxName } from "./wire.js";
 
 /** The header that marks a round-trip message; cleanup deletes only messages whose value matches PROBE_ID. */
 export const PROBE_ID_HEADER = "X-Suiteprobe-Id";
