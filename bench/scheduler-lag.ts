@@ -20,6 +20,7 @@ const noop = defineKind({
   settingsSchema: z.strictObject({}),
   isSettingsOptional: true,
   phases: [],
+  facts: [],
   target: { type: "none", label: () => "none" },
   run: () => Promise.resolve(),
 });
@@ -50,7 +51,7 @@ const scheduler = new Scheduler({
       status: "success",
       durationSeconds: 0,
       phases: {},
-      facts: {},
+      facts: new Map(),
       startedAt: now,
       endedAt: now,
     };

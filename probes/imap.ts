@@ -13,6 +13,7 @@ import { defineKind, type ProbeContext } from "../src/core/probe.js";
 import { IMAP_PHASES, ImapSession } from "./wire/imap/session.js";
 import { imapDefaultPort, imapSettingsSchema, searchCriteria, type ImapSettings } from "./wire/imap/settings.js";
 import { encodeMailboxName } from "./wire/imap/wire.js";
+import { CERT_EXPIRY_FACT } from "./wire/transport/tls.js";
 
 async function run(ctx: ProbeContext<ImapSettings>): Promise<void> {
   const { target, settings } = ctx;
@@ -58,6 +59,7 @@ export const imapKind = defineKind<ImapSettings>({
   settingsSchema: imapSettingsSchema,
   isSettingsOptional: false,
   phases: IMAP_PHASES,
+  facts: [CERT_EXPIRY_FACT],
   target: { type: "socket", defaultPort: imapDefaultPort },
   run,
 });

@@ -1,6 +1,7 @@
 import { defineKind } from "../src/core/probe.js";
 import { ProbeError } from "../src/core/probe-error.js";
-import { runSmtpSession } from "./wire/smtp/session.js";
+import { runSmtpSession, SMTP_REPLY_CODE_FACT } from "./wire/smtp/session.js";
+import { CERT_EXPIRY_FACT } from "./wire/transport/tls.js";
 import { SMTP_PHASES, smtpDefaultPort, smtpSettingsSchema, type SmtpSettings } from "./wire/smtp/settings.js";
 
 /** The `smtp` kind: a front-door check of a mail submission or relay server. */
@@ -10,6 +11,7 @@ export const smtpKind = defineKind<SmtpSettings>({
   settingsSchema: smtpSettingsSchema,
   isSettingsOptional: true,
   phases: SMTP_PHASES,
+  facts: [SMTP_REPLY_CODE_FACT, CERT_EXPIRY_FACT],
   target: { type: "socket", defaultPort: smtpDefaultPort },
   async run(ctx) {
     if (ctx.target.type !== "socket") {
@@ -18,7 +20,7 @@ export const smtpKind = defineKind<SmtpSettings>({
       });
     }
     const { settings, signal, phases, facts, logger } = ctx;
-    facts.smtpReplyCode = 0; // "no reply seen" until one arrives: a refused connection must not keep the old code
+    facts.set(SMTP_REPLY_CODE_FACT, 0); // "no reply seen" until one arrives: a refused connection must not keep the old code
     await runSmtpSession({ settings, host: ctx.target.host, port: ctx.target.port, signal, phases, facts, logger });
   },
 });

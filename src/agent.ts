@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { AgentConfig, CheckConfig, LoadResult } from "./config/model.js";
 import { loadConfigFile } from "./config/load.js";
-import type { ProbeKind } from "./core/probe.js";
+import type { AnyProbeKind } from "./core/probe.js";
 import type { Metrics, SeriesLabels } from "./metrics/metrics.js";
 import { failureFields, runCheck, type RunOutcome } from "./runtime/runner.js";
 import { Scheduler } from "./runtime/scheduler.js";
@@ -16,7 +16,7 @@ export interface CheckStatus {
 
 /** The running agent: config, scheduler, metrics, reload. Knows no protocol. */
 export class Agent {
-  readonly #kinds: readonly ProbeKind<unknown>[];
+  readonly #kinds: readonly AnyProbeKind[];
   readonly #configPath: string;
   readonly #logger: Logger;
   readonly #metrics: Metrics;
@@ -25,7 +25,7 @@ export class Agent {
   #config: AgentConfig | undefined;
   #reloading: Promise<LoadResult> | undefined;
 
-  constructor(deps: { kinds: readonly ProbeKind<unknown>[]; configPath: string; logger: Logger; metrics: Metrics }) {
+  constructor(deps: { kinds: readonly AnyProbeKind[]; configPath: string; logger: Logger; metrics: Metrics }) {
     this.#kinds = deps.kinds;
     this.#configPath = deps.configPath;
     this.#logger = deps.logger;
@@ -151,6 +151,7 @@ export class Agent {
       durationSeconds: outcome.durationSeconds,
       phases: outcome.phases,
       facts: outcome.facts,
+      declaredFacts: check.kind.facts,
       endedAtSeconds: outcome.endedAt.getTime() / 1000,
       ...(outcome.failure && {
         failure: {

@@ -3,6 +3,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { Registry } from "prom-client";
 import { PROBE_KINDS } from "../probes/index.js";
+import { collectFacts } from "./core/facts.js";
 import { Agent } from "./agent.js";
 import { runClassifyCommand } from "./classify-command.js";
 import { loadConfigFile } from "./config/load.js";
@@ -150,7 +151,7 @@ async function run(configPath: string, config: AgentConfig): Promise<number> {
   const version = readVersion();
   const logger = createLogger(config.logLevel);
   const registry = new Registry();
-  const metrics = new Metrics(registry, { version, nodeVersion: process.version });
+  const metrics = new Metrics(registry, { version, nodeVersion: process.version }, collectFacts(PROBE_KINDS));
   const agent = new Agent({ kinds: PROBE_KINDS, configPath, logger, metrics });
   const server = createHttpServer({ agent, registry, logger, version });
 

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { AgentConfig, CheckConfig } from "./config/model.js";
-import type { RunFacts } from "./core/probe.js";
+import { factRecord } from "./core/facts.js";
 import { failureFields, runCheck, type RunOutcome } from "./runtime/runner.js";
 
 /** How many checks `once` runs at the same time. */
@@ -14,36 +14,20 @@ export async function runOnce(checks: readonly CheckConfig[], logger: Logger): P
     while (nextIndex < checks.length) {
       const index = nextIndex++;
       const check = checks[index] as CheckConfig;
-      outcomes[index] = await runCheck(check, { logger: logger.child({ check: check.name }), state: new Map() });
+      outcomes[index] = await runCheck(check, { logger: logger.child({ check: check.name }) });
     }
   };
   await Promise.all(Array.from({ length: Math.min(ONCE_CONCURRENCY, checks.length) }, worker));
   return outcomes;
 }
 
-const FACT_NAMES: Record<keyof RunFacts, string> = {
-  smtpReplyCode: "smtp_reply_code",
-  sslEarliestCertExpiry: "ssl_earliest_cert_expiry",
-  mailDeliverySeconds: "mail_delivery_seconds",
-  mailLate: "mail_late",
-  mailUncertainSends: "mail_uncertain_sends",
-  mailJunked: "mail_junked",
-};
-
 function round(seconds: number): number {
   return Math.round(seconds * 1e6) / 1e6;
 }
 
-/** A run's facts under their snake_case names. */
-function factsOf(outcome: RunOutcome): Record<string, number> {
-  return Object.fromEntries(
-    Object.entries(outcome.facts).map(([key, value]) => [FACT_NAMES[key as keyof RunFacts] ?? key, value as number]),
-  );
-}
-
 /** One JSON object per outcome for `once --json`: no secrets, only classified facts and a short message. */
 export function outcomeJson(outcome: RunOutcome, config: AgentConfig): Record<string, unknown> {
-  const facts = factsOf(outcome);
+  const facts = factRecord(outcome.facts);
   return {
     check: outcome.check,
     kind: outcome.kind,
@@ -87,7 +71,7 @@ export function outcomeTable(outcomes: readonly RunOutcome[]): string {
   const out = [line(head)];
   outcomes.forEach((o, i) => {
     out.push(line(rows[i] ?? []));
-    const facts = Object.entries(factsOf(o)).map(([name, value]) => `${name}=${Number(value.toFixed(3))}`);
+    const facts = Object.entries(factRecord(o.facts)).map(([name, value]) => `${name}=${Number(value.toFixed(3))}`);
     if (facts.length > 0) out.push(`  · ${facts.join(" ")}`);
     if (o.failure !== undefined) {
       out.push(`  ↳ retryable=${o.failure.retryable} side=${o.failure.side}: ${o.failure.message}`);

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import cron from "node-cron";
 import { parseDocument } from "yaml";
-import type { ProbeKind, Target } from "../core/probe.js";
+import type { AnyProbeKind, SocketEndpoint, Target } from "../core/probe.js";
 import { parseSocketTarget } from "../core/target.js";
 import { formatIssues, formatPath } from "./format-issues.js";
 import type { AgentConfig, CheckConfig, LoadResult, Plan } from "./model.js";
@@ -13,7 +13,7 @@ const DEFAULT_INTERVAL_MS = 60_000;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** Reads and validates a config file; never throws. */
-export async function loadConfigFile(path: string, kinds: readonly ProbeKind<unknown>[]): Promise<LoadResult> {
+export async function loadConfigFile(path: string, kinds: readonly AnyProbeKind[]): Promise<LoadResult> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -25,7 +25,7 @@ export async function loadConfigFile(path: string, kinds: readonly ProbeKind<unk
 }
 
 /** Validates config text: YAML syntax, schema, then the rules across fields. All problems at once. */
-export function parseConfigText(text: string, kinds: readonly ProbeKind<unknown>[], source = "config"): LoadResult {
+export function parseConfigText(text: string, kinds: readonly AnyProbeKind[], source = "config"): LoadResult {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     return {
@@ -52,7 +52,7 @@ export function parseConfigText(text: string, kinds: readonly ProbeKind<unknown>
 /** Parses each check on its own, so that one bad check does not hide the problems of the next. */
 function parseChecks(
   checks: readonly unknown[],
-  kinds: readonly ProbeKind<unknown>[],
+  kinds: readonly AnyProbeKind[],
 ): { checks: { index: number; raw: unknown; check: RawCheck }[]; errors: string[] } {
   const schema = buildCheckSchema(kinds);
   const parsed: { index: number; raw: unknown; check: RawCheck }[] = [];
@@ -79,7 +79,7 @@ function resolveConfig(
   data: z.output<ReturnType<typeof buildTopSchema<z.ZodUnknown>>>,
   parsedChecks: readonly { index: number; raw: unknown; check: RawCheck }[],
   schemaErrors: readonly string[],
-  kinds: readonly ProbeKind<unknown>[],
+  kinds: readonly AnyProbeKind[],
 ): LoadResult {
   const errors: string[] = [];
   const seen = new Map<string, number>();
@@ -170,8 +170,9 @@ export function shortestPeriodMs(plan: Plan): number {
   }
 }
 
-function resolveTarget(
-  kind: ProbeKind<unknown>,
+/** Parses where a check points, as its kind reads it; problems go to `errors` as `path: message`. */
+export function resolveTarget(
+  kind: AnyProbeKind,
   text: string | undefined,
   settings: unknown,
   path: string,
@@ -185,6 +186,23 @@ function resolveTarget(
         return undefined;
       }
       return { type: "none", label: spec.label(settings) };
+    case "endpoints": {
+      if (text !== undefined) {
+        errors.push(`${path}: not used by kind ${kind.id} (its own block names the endpoints)`);
+        return undefined;
+      }
+      const endpoints: Record<string, SocketEndpoint> = {};
+      for (const [name, { text: value, defaultPort }] of Object.entries(spec.endpoints(settings))) {
+        const parsed = parseSocketTarget(value, defaultPort);
+        if ("error" in parsed) errors.push(`${path.replace(/target$/, `${kind.id}.${name}.target`)}: ${parsed.error}`);
+        else endpoints[name] = parsed;
+      }
+      const labelled = endpoints[spec.labelFrom];
+      if (labelled === undefined || Object.keys(endpoints).length < Object.keys(spec.endpoints(settings)).length) {
+        return undefined;
+      }
+      return { type: "endpoints", endpoints, label: labelled.label };
+    }
     case "socket": {
       if (text === undefined) {
         errors.push(`${path}: is required (host or host:port)`);

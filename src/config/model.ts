@@ -1,4 +1,4 @@
-import type { ProbeKind, Target } from "../core/probe.js";
+import type { AnyProbeKind, Target } from "../core/probe.js";
 
 /** When a check runs. */
 export type Plan = { type: "interval"; everyMs: number } | { type: "cron"; expression: string };
@@ -6,7 +6,7 @@ export type Plan = { type: "interval"; everyMs: number } | { type: "cron"; expre
 /** One check, resolved: defaults applied, target parsed, settings validated by its kind. */
 export interface CheckConfig {
   readonly name: string;
-  readonly kind: ProbeKind<unknown>;
+  readonly kind: AnyProbeKind;
   readonly settings: unknown;
   readonly target: Target;
   readonly plan: Plan;

@@ -1,6 +1,6 @@
 import cron from "node-cron";
 import { z } from "zod";
-import type { ProbeKind } from "../core/probe.js";
+import type { AnyProbeKind } from "../core/probe.js";
 import { duration } from "../core/duration.js";
 
 /** Label names the agent sets itself; configured labels may not use them. */
@@ -102,7 +102,7 @@ function checkBaseFields() {
 }
 
 /** One check: a union over the registered kinds, discriminated by `kind`. */
-export function buildCheckSchema(kinds: readonly ProbeKind<unknown>[]) {
+export function buildCheckSchema(kinds: readonly AnyProbeKind[]) {
   const checkSchemas = kinds.map((kind) =>
     z.strictObject({
       ...checkBaseFields(),
@@ -128,6 +128,6 @@ export function buildTopSchema<C extends z.ZodType>(check: C) {
 }
 
 /** The whole config schema, composed from the registry of kinds (for the JSON Schema). */
-export function buildConfigSchema(kinds: readonly ProbeKind<unknown>[]) {
+export function buildConfigSchema(kinds: readonly AnyProbeKind[]) {
   return buildTopSchema(buildCheckSchema(kinds));
 }

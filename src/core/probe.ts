@@ -1,23 +1,42 @@
 import type { Logger } from "pino";
 import type { z } from "zod";
+import type { Fact, FactRecorder } from "./facts.js";
 
-/** Where a check points, as parsed from its `target`. */
+/** A host and port, as parsed from `host[:port]`. */
+export interface SocketEndpoint {
+  host: string;
+  port: number;
+  /** `host:port`, IPv6 in brackets. */
+  label: string;
+}
+
+/** Where a check points, as parsed once at config load from its `target` or its block's named endpoints. */
 export type Target =
-  | {
-      type: "socket";
-      host: string;
-      port: number;
-      /** `host:port`, IPv6 in brackets; the `target` label. */ label: string;
-    }
+  | ({ type: "socket" } & SocketEndpoint)
   | { type: "url"; url: URL; label: string }
+  /** Named endpoints of the kind's own block (`submit`, `mailbox`, …), parsed and validated at load. */
+  | { type: "endpoints"; endpoints: Readonly<Record<string, SocketEndpoint>>; label: string }
   | { type: "none"; label: string };
 
-/** How a kind reads the check's `target` field. */
+/** How a kind reads where a check points. */
 export type TargetSpec<S> =
   | { type: "socket"; defaultPort(settings: S): number }
   | { type: "url" }
-  /** The kind's own block names its endpoints; `label` derives the `target` label from it. */
+  /** The kind's block names `host[:port]` endpoints; `labelFrom` names the one that gives the `target` label. */
+  | {
+      type: "endpoints";
+      endpoints(settings: S): Record<string, { text: string; defaultPort: number }>;
+      labelFrom: string;
+    }
+  /** No network endpoint of its own; `label` derives the `target` label from the settings. */
   | { type: "none"; label(settings: S): string };
+
+/** The named endpoint of an `endpoints` target; config load guarantees it exists. */
+export function endpointOf(target: Target, name: string): SocketEndpoint {
+  const endpoint = target.type === "endpoints" ? target.endpoints[name] : undefined;
+  if (endpoint === undefined) throw new TypeError(`target has no endpoint ${name}`);
+  return endpoint;
+}
 
 /** Times the phases of one run. */
 export interface PhaseClock {
@@ -29,24 +48,8 @@ export interface PhaseClock {
   snapshot(): Record<string, number>;
 }
 
-/** Facts a run reports besides success and phases; the metrics module maps each to its metric. */
-export interface RunFacts {
-  /** Last SMTP reply code seen (0 when none). */
-  smtpReplyCode?: number;
-  /** Earliest `notAfter` of the peer's certificate chain, Unix seconds, where TLS was used. */
-  sslEarliestCertExpiry?: number;
-  /** Submission accepted → message visible in the mailbox, seconds (round trips that arrived in time). */
-  mailDeliverySeconds?: number;
-  /** Messages of earlier runs found after their deadline during this run. */
-  mailLate?: number;
-  /** Sends whose outcome is unknown (connection lost after DATA, before the reply). */
-  mailUncertainSends?: number;
-  /** Round-trip messages found in a Junk folder. */
-  mailJunked?: number;
-}
-
 /** Everything one run of a probe gets. Probes honour `signal`, never touch metrics or `process.env`. */
-export interface ProbeContext<S> {
+export interface ProbeContext<S, St = undefined> {
   readonly check: string;
   readonly settings: S;
   readonly target: Target;
@@ -55,18 +58,18 @@ export interface ProbeContext<S> {
   /** Epoch milliseconds by which the run must end. */
   readonly deadline: number;
   readonly phases: PhaseClock;
-  /** Written by the probe as it learns them, also on failure. */
-  readonly facts: RunFacts;
+  /** Written by the probe as it learns them, also on failure; only the kind's declared facts. */
+  readonly facts: FactRecorder;
   readonly logger: Logger;
-  /** Lives as long as the check is configured unchanged; for state carried between runs (e.g. pending ids). */
-  readonly state: Map<string, unknown>;
+  /** The kind's own state, made by `createState`; lives as long as the check is configured unchanged. */
+  readonly state: St;
 }
 
 /** What a protocol session borrows from its run: the signal, the phase clock, the facts record and the logger. */
-export type SessionIo = Pick<ProbeContext<unknown>, "signal" | "phases" | "facts" | "logger">;
+export type SessionIo = Pick<ProbeContext<unknown, unknown>, "signal" | "phases" | "facts" | "logger">;
 
 /** A probe kind: one file in probes/ and one line in probes/index.ts. */
-export interface ProbeKind<S = unknown> {
+export interface ProbeKind<S = unknown, St = undefined> {
   /** The `kind` value and the key of the kind's settings block in a check. */
   readonly id: string;
   /** One line: what the kind does (README table, check-config). */
@@ -75,16 +78,23 @@ export interface ProbeKind<S = unknown> {
   readonly settingsSchema: z.ZodType<S>;
   /** May the block be left out (all fields have defaults)? */
   readonly isSettingsOptional: boolean;
-  /** The fixed set of phase label values. */
+  /** The fixed set of phase label values; the phase clock refuses others. */
   readonly phases: readonly string[];
+  /** The facts the kind reports: each becomes a metric, a `once` field and a README row. */
+  readonly facts: readonly Fact[];
+  /** State carried between runs of one check (e.g. pending round-trip ids); made when the check is (re)configured. */
+  createState?(): St;
   readonly target: TargetSpec<S>;
   /** The shortest check timeout the settings can work with, and why (checked at config load). */
   minTimeoutMs?(settings: S): { ms: number; why: string };
   /** One run. Resolves on success; throws (preferably a ProbeError) on failure. */
-  run(ctx: ProbeContext<S>): Promise<void>;
+  run(ctx: ProbeContext<S, St>): Promise<void>;
 }
 
-/** Erases a kind's settings type for the registry. */
-export function defineKind<S>(kind: ProbeKind<S>): ProbeKind<unknown> {
+/** A kind with its settings and state types erased, as the registry and the engine hold it. */
+export type AnyProbeKind = ProbeKind<unknown, unknown>;
+
+/** Erases a kind's settings and state types for the registry (methods are bivariant in their parameters). */
+export function defineKind<S, St = undefined>(kind: ProbeKind<S, St>): AnyProbeKind {
   return kind;
 }

@@ -1,6 +1,7 @@
 import { Registry } from "prom-client";
 import { configJsonSchema } from "../config/json-schema.js";
-import type { ProbeKind } from "../core/probe.js";
+import { collectFacts } from "../core/facts.js";
+import type { AnyProbeKind } from "../core/probe.js";
 import { Metrics } from "../metrics/metrics.js";
 
 type JsonSchema = {
@@ -63,7 +64,7 @@ function cell(text: string): string {
 }
 
 /** The config reference as a Markdown table, generated from the zod schema's `.describe()` texts. */
-export function configReference(kinds: readonly ProbeKind<unknown>[]): string {
+export function configReference(kinds: readonly AnyProbeKind[]): string {
   const rows = new Map<string, Row>();
   walkChildren(configJsonSchema(kinds), "", rows);
   const lines = ["| field | type | required | default | description |", "| --- | --- | --- | --- | --- |"];
@@ -77,10 +78,11 @@ export function configReference(kinds: readonly ProbeKind<unknown>[]): string {
   return lines.join("\n");
 }
 
-/** The metric reference as a Markdown table, read from a fresh registry so it lists exactly what is exposed. */
-export function metricReference(): string {
+/** The metric reference as a Markdown table, read from a fresh registry so it lists exactly what is exposed; each
+ * kind's facts are listed with the kinds that report them. */
+export function metricReference(kinds: readonly AnyProbeKind[]): string {
   const registry = new Registry();
-  const metrics = new Metrics(registry, { version: "", nodeVersion: "" });
+  const metrics = new Metrics(registry, { version: "", nodeVersion: "" }, collectFacts(kinds));
   metrics.setExtraLabels([]);
   const lines = ["| metric | type | labels | meaning |", "| --- | --- | --- | --- |"];
   for (const metric of registry.getMetricsAsArray()) {
@@ -88,7 +90,9 @@ export function metricReference(): string {
     const type = (metric as unknown as { type: string }).type;
     if (/^(process_|nodejs_)/.test(name)) continue;
     const names = labelNames.map((l) => `\`${l}\``).join(", ");
-    lines.push(`| \`${name}\` | ${type} | ${names} | ${cell(help)} |`);
+    const reporters = kinds.filter((k) => k.facts.some((f) => f.metric === name)).map((k) => `\`${k.id}\``);
+    const meaning = reporters.length === 0 ? help : `${help} Reported by ${reporters.join(", ")}.`;
+    lines.push(`| \`${name}\` | ${type} | ${names} | ${cell(meaning)} |`);
   }
   lines.push(
     "| `process_*`, `nodejs_*` | various | | prom-client's default process metrics (CPU, memory, event loop, GC). |",
@@ -97,11 +101,17 @@ export function metricReference(): string {
 }
 
 /** The table of probe kinds, from the registry. */
-export function kindTable(kinds: readonly ProbeKind<unknown>[]): string {
+export function kindTable(kinds: readonly AnyProbeKind[]): string {
   const lines = ["| kind | what it does | phases | target |", "| --- | --- | --- | --- |"];
   for (const kind of kinds) {
     const target =
-      kind.target.type === "socket" ? "`host[:port]`" : kind.target.type === "url" ? "URL" : "named in its block";
+      kind.target.type === "socket"
+        ? "`host[:port]`"
+        : kind.target.type === "url"
+          ? "URL"
+          : kind.target.type === "endpoints"
+            ? `endpoints in its block (label: \`${kind.target.labelFrom}\`)`
+            : "named in its block";
     lines.push(
       `| \`${kind.id}\` | ${cell(kind.title)} | ${kind.phases.map((p) => `\`${p}\``).join(", ")} | ${target} |`,
     );

@@ -5,7 +5,7 @@ import { configReference, kindTable, metricReference, replaceSection } from "./r
 
 let readme = readFileSync("README.md", "utf8");
 readme = replaceSection(readme, "config-reference", configReference(PROBE_KINDS));
-readme = replaceSection(readme, "metric-reference", metricReference());
+readme = replaceSection(readme, "metric-reference", metricReference(PROBE_KINDS));
 readme = replaceSection(readme, "kind-table", kindTable(PROBE_KINDS));
 writeFileSync("README.md", readme);
 console.log("README.md references regenerated");

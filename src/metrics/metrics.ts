@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from "prom-client";
-import type { RunFacts } from "../core/probe.js";
+import type { Fact, FactValues } from "../core/facts.js";
 
 /** The labels every probe series carries, before configured ones. */
 export const PROBE_LABELS = ["check", "kind", "target", "location"] as const;
@@ -12,16 +12,32 @@ export interface RunRecord {
   success: boolean;
   durationSeconds: number;
   phases: Record<string, number>;
-  facts: RunFacts;
+  facts: FactValues;
+  /** The facts the check's kind declares: a gauge it did not report this run may need clearing. */
+  declaredFacts: readonly Fact[];
   endedAtSeconds: number;
   failure?: { class: string; code: string; phase: string; side: string };
 }
 
 const RUN_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60];
-const DELIVERY_BUCKETS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800];
 const LAG_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-function probeMetrics(registry: Registry, extra: readonly string[]) {
+type FactMetric = Gauge | Counter | Histogram;
+
+/** One metric per declared fact, with the probe labels. */
+function factMetric(f: Fact, labelNames: readonly string[], registry: Registry): FactMetric {
+  const common = { name: f.metric, help: f.help, labelNames, registers: [registry] };
+  switch (f.type) {
+    case "gauge":
+      return new Gauge(common);
+    case "counter":
+      return new Counter(common);
+    case "histogram":
+      return new Histogram({ ...common, buckets: [...(f.buckets ?? [])] });
+  }
+}
+
+function probeMetrics(registry: Registry, extra: readonly string[], facts: readonly Fact[]) {
   const labelNames = [...PROBE_LABELS, ...extra];
   const registers = [registry];
   return {
@@ -69,43 +85,8 @@ function probeMetrics(registry: Registry, extra: readonly string[]) {
       labelNames,
       registers,
     }),
-    smtpReplyCode: new Gauge({
-      name: "probe_smtp_reply_code",
-      help: "Last SMTP reply code seen in the last run (0 when none).",
-      labelNames,
-      registers,
-    }),
-    certExpiry: new Gauge({
-      name: "probe_ssl_earliest_cert_expiry",
-      help: "Unix time of the earliest certificate expiry in the chain of the last TLS handshake.",
-      labelNames,
-      registers,
-    }),
-    mailDelivery: new Histogram({
-      name: "probe_mail_delivery_seconds",
-      help: "Mail round trip: submission accepted to message visible in the mailbox (arrived in time).",
-      labelNames,
-      buckets: DELIVERY_BUCKETS,
-      registers,
-    }),
-    mailLate: new Counter({
-      name: "probe_mail_late_total",
-      help: "Round-trip messages that arrived after their deadline.",
-      labelNames,
-      registers,
-    }),
-    mailUncertain: new Counter({
-      name: "probe_mail_uncertain_sends_total",
-      help: "Sends whose outcome is unknown: the connection was lost after DATA, before the reply.",
-      labelNames,
-      registers,
-    }),
-    mailJunked: new Counter({
-      name: "probe_mail_junked_total",
-      help: "Round-trip messages delivered into a Junk folder.",
-      labelNames,
-      registers,
-    }),
+    // Created here so the exposition keeps its order: run metrics, the kinds' facts, then agent counters.
+    facts: new Map(facts.map((f) => [f, factMetric(f, labelNames, registry)])),
     skipped: new Counter({
       name: "suiteprobe_runs_skipped_total",
       help: "Runs not started, by reason (overlap: the previous run was still going).",
@@ -125,12 +106,14 @@ export class Metrics {
   readonly reloadTimestamp: Gauge;
   readonly checksByKind: Gauge;
   #probe: ProbeMetricSet;
+  readonly #facts: readonly Fact[];
   #extraLabels: readonly string[] = [];
   /** Phases each check reported last, so a shorter run does not leave stale phase series. */
   readonly #lastPhases = new Map<string, Set<string>>();
 
-  constructor(registry: Registry, build: { version: string; nodeVersion: string }) {
+  constructor(registry: Registry, build: { version: string; nodeVersion: string }, facts: readonly Fact[]) {
     this.registry = registry;
+    this.#facts = facts;
     const registers = [registry];
     collectDefaultMetrics({ register: registry });
     // These three are gauges named `_total`, which breaks the naming rules (`promtool check metrics` flags them);
@@ -170,7 +153,7 @@ export class Metrics {
       help: "Unix time of the last successful config load or reload.",
       registers,
     });
-    this.#probe = probeMetrics(registry, []);
+    this.#probe = probeMetrics(registry, [], facts);
   }
 
   /** Sets the configured label names; if they change, probe metrics are re-created (their series start over). */
@@ -178,10 +161,10 @@ export class Metrics {
     const sorted = [...new Set(names)].sort();
     if (sorted.join(",") === this.#extraLabels.join(",")) return;
     // prom-client keeps `name` on every metric object; its typings omit it.
-    for (const metric of Object.values(this.#probe)) {
+    for (const metric of this.#allProbeMetrics()) {
       this.registry.removeSingleMetric((metric as unknown as { name: string }).name);
     }
-    this.#probe = probeMetrics(this.registry, sorted);
+    this.#probe = probeMetrics(this.registry, sorted, this.#facts);
     this.#extraLabels = sorted;
     this.#lastPhases.clear();
   }
@@ -217,14 +200,18 @@ export class Metrics {
     for (const [phase, seconds] of Object.entries(run.phases)) m.phaseDuration.set({ ...labels, phase }, seconds);
     this.#lastPhases.set(key, new Set(Object.keys(run.phases)));
 
-    const facts = run.facts;
-    if (facts.smtpReplyCode !== undefined) m.smtpReplyCode.set(labels, facts.smtpReplyCode);
-    if (facts.sslEarliestCertExpiry !== undefined) m.certExpiry.set(labels, facts.sslEarliestCertExpiry);
-    else m.certExpiry.remove(labels);
-    if (facts.mailDeliverySeconds !== undefined) m.mailDelivery.observe(labels, facts.mailDeliverySeconds);
-    if (facts.mailLate !== undefined) m.mailLate.inc(labels, facts.mailLate);
-    if (facts.mailUncertainSends !== undefined) m.mailUncertain.inc(labels, facts.mailUncertainSends);
-    if (facts.mailJunked !== undefined) m.mailJunked.inc(labels, facts.mailJunked);
+    for (const f of run.declaredFacts) {
+      const metric = m.facts.get(f);
+      const value = run.facts.get(f);
+      if (metric === undefined) continue;
+      if (value === undefined) {
+        if (f.isClearedWhenUnreported === true) metric.remove(labels);
+        continue;
+      }
+      if (metric instanceof Gauge) metric.set(labels, value);
+      else if (metric instanceof Counter) metric.inc(labels, value);
+      else metric.observe(labels, value);
+    }
   }
 
   /** Counts a run that was not started. */
@@ -235,7 +222,7 @@ export class Metrics {
   /** Removes every series of a check (it left the config or changed identity). */
   async removeCheck(check: string): Promise<void> {
     this.#lastPhases.delete(check);
-    for (const metric of Object.values(this.#probe)) {
+    for (const metric of this.#allProbeMetrics()) {
       const { values } = await metric.get();
       const seen = new Set<string>();
       for (const { labels } of values) {
@@ -247,5 +234,10 @@ export class Metrics {
         metric.remove(rest as Record<string, string>);
       }
     }
+  }
+
+  #allProbeMetrics(): FactMetric[] {
+    const { facts, ...fixed } = this.#probe;
+    return [...Object.values(fixed), ...facts.values()];
   }
 }

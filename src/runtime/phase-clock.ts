@@ -1,11 +1,13 @@
 import type { PhaseClock } from "../core/probe.js";
 
-/** A PhaseClock on the monotonic clock. */
-export function createPhaseClock(now: () => number = () => performance.now()): PhaseClock {
+/** A PhaseClock on the monotonic clock that times only the kind's declared phases (they are label values). */
+export function createPhaseClock(allowed: readonly string[], now: () => number = () => performance.now()): PhaseClock {
+  const isAllowed = new Set(allowed);
   const durations = new Map<string, number>();
   const stack: string[] = [];
   return {
     async time<T>(phase: string, fn: () => Promise<T>): Promise<T> {
+      if (!isAllowed.has(phase)) throw new TypeError(`phase ${phase} is not declared by this kind`);
       const started = now();
       stack.push(phase);
       try {

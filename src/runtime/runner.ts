@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { CheckConfig } from "../config/model.js";
 import { classifyFailure } from "../core/classify.js";
-import type { RunFacts } from "../core/probe.js";
+import { createFactRecorder, type FactValues } from "../core/facts.js";
 import { ProbeError } from "../core/probe-error.js";
 import type { ErrorClass, Side } from "../core/taxonomy.js";
 import { createPhaseClock } from "./phase-clock.js";
@@ -26,7 +26,8 @@ export interface RunOutcome {
   status: "success" | "failure" | "cancelled";
   durationSeconds: number;
   phases: Record<string, number>;
-  facts: RunFacts;
+  /** What the run reported, keyed by the kind's declared facts. */
+  facts: FactValues;
   startedAt: Date;
   endedAt: Date;
   failure?: Failure;
@@ -47,11 +48,13 @@ const MESSAGE_LIMIT = 240;
 /** Runs one check once: deadline, phases, catch, classify. Never throws. */
 export async function runCheck(
   check: CheckConfig,
-  deps: { logger: Logger; state: Map<string, unknown>; cancel?: AbortSignal },
+  deps: { logger: Logger; cancel?: AbortSignal; state?: unknown },
 ): Promise<RunOutcome> {
   const controller = new AbortController();
-  const phases = createPhaseClock();
-  const facts: RunFacts = {};
+  const phases = createPhaseClock(check.kind.phases);
+  const facts = createFactRecorder(check.kind.facts);
+  // The scheduler keeps a check's state across runs; a lone run (once, tests) gets a fresh one.
+  const state = "state" in deps ? deps.state : check.kind.createState?.();
   const startedAt = new Date();
   const started = performance.now();
   const deadline = Date.now() + check.timeoutMs;
@@ -80,9 +83,9 @@ export async function runCheck(
       signal: controller.signal,
       deadline,
       phases,
-      facts,
+      facts: facts.recorder,
       logger: deps.logger,
-      state: deps.state,
+      state,
     });
     // A probe that ignores its signal still loses the race at the deadline; its promise is left to settle alone.
     run.catch(() => undefined);
@@ -102,7 +105,7 @@ export async function runCheck(
     target: check.target.label,
     durationSeconds: (performance.now() - started) / 1000,
     phases: phases.snapshot(),
-    facts,
+    facts: facts.values(),
     startedAt,
     endedAt,
   };
@@ -111,6 +114,11 @@ export async function runCheck(
   if (isSuccess && !controller.signal.aborted) return { ...base, status: "success" };
 
   const failure = describeFailure(error ?? reason, controller.signal.aborted, phaseAtAbort ?? phases.current);
+  if (failure.phase !== "none" && !check.kind.phases.includes(failure.phase)) {
+    // Phases are label values: an undeclared one (a probe bug) must not invent series.
+    deps.logger.warn({ phase: failure.phase }, "failure in a phase the kind does not declare; reported as none");
+    failure.phase = "none";
+  }
   if (failure.class === "unknown") {
     deps.logger.warn({ err: error, phase: failure.phase }, "unclassified failure: raw facts for the rule table");
   }

@@ -10,7 +10,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export interface SchedulerDeps {
   logger: Logger;
   /** Runs one check once; must not throw. */
-  run(check: CheckConfig, state: Map<string, unknown>, cancel: AbortSignal): Promise<RunOutcome>;
+  run(check: CheckConfig, state: unknown, cancel: AbortSignal): Promise<RunOutcome>;
   /** Called with every finished run (cancelled ones included). */
   onOutcome(outcome: RunOutcome, check: CheckConfig): void;
   /** A run was due while the previous one was still going. */
@@ -27,7 +27,8 @@ interface Entry {
   plannedMs: number;
   running: Promise<void> | undefined;
   cancel: AbortController;
-  state: Map<string, unknown>;
+  /** The kind's state for this check, kept while the check is unchanged. */
+  state: unknown;
 }
 
 /** Runs each check on its plan; never two runs of one check at once. */
@@ -74,7 +75,7 @@ export class Scheduler {
         plannedMs: 0,
         running: undefined,
         cancel: new AbortController(),
-        state: new Map(),
+        state: check.kind.createState?.(),
       };
       this.#entries.set(check.name, entry);
       added.push(check.name);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { gaugeFact, histogramFact } from "../../src/core/facts.js";
 import { defineKind, type ProbeContext } from "../../src/core/probe.js";
 import { ProbeError } from "../../src/core/probe-error.js";
 import { secretRef } from "../../src/core/secret.js";
@@ -11,6 +12,12 @@ const fakeSettings = z.strictObject({
 });
 type FakeSettings = z.output<typeof fakeSettings>;
 
+/** The fake kind's facts: a gauge and a histogram no real kind has, to show new facts need no edit in src/. */
+export const FAKE_FACTS = {
+  level: gaugeFact("probe_fake_level", "A level the fake kind reports (451 when it fails)."),
+  wait: histogramFact("probe_fake_wait_seconds", "How long the fake kind waited.", [0.01, 0.1, 1]),
+} as const;
+
 /** Calls of the fake kind, for assertions. */
 export const fakeCalls: { check: string; signal: AbortSignal }[] = [];
 
@@ -21,6 +28,7 @@ export const fakeKind = defineKind<FakeSettings>({
   settingsSchema: fakeSettings,
   isSettingsOptional: true,
   phases: ["first", "second"],
+  facts: Object.values(FAKE_FACTS),
   target: { type: "socket", defaultPort: (s) => s.port },
   async run(ctx: ProbeContext<FakeSettings>) {
     fakeCalls.push({ check: ctx.check, signal: ctx.signal });
@@ -40,9 +48,10 @@ export const fakeKind = defineKind<FakeSettings>({
         return;
       case "slow":
         await ctx.phases.time("second", () => wait(ctx.settings.delay_ms, true));
+        ctx.facts.observe(FAKE_FACTS.wait, ctx.settings.delay_ms / 1000);
         return;
       case "fail":
-        ctx.facts.smtpReplyCode = 451;
+        ctx.facts.set(FAKE_FACTS.level, 451);
         throw new ProbeError("451 at second", {
           phase: "second",
           facts: { protocol: "smtp", input: { stage: "rcpt", reply: "451 4.3.2 Temporary server issue" } },

@@ -1,12 +1,15 @@
 import { pino } from "pino";
-import type { ProbeContext, ProbeKind, RunFacts, Target } from "../../src/core/probe.js";
+import { resolveTarget } from "../../src/config/load.js";
+import { createFactRecorder, factRecord } from "../../src/core/facts.js";
+import type { AnyProbeKind, ProbeContext, SessionIo, Target } from "../../src/core/probe.js";
 import { createPhaseClock } from "../../src/runtime/phase-clock.js";
 
 /** What one probe run did, as the runner would see it. */
 export interface ProbeRun {
   /** The thrown error, undefined on success. */
   error: unknown;
-  facts: RunFacts;
+  /** Facts under their `once` keys (`smtp_reply_code`, `mail_late`, …). */
+  facts: Record<string, number>;
   phases: Record<string, number>;
   elapsedMs: number;
 }
@@ -14,14 +17,15 @@ export interface ProbeRun {
 /**
  * Runs `kind` once against host:port (or, for kinds whose block names the endpoints, `target` undefined) with
  * `settings` parsed by the kind's schema, aborting the signal after `timeoutMs` the way the runner does at the
- * deadline. `options.state` carries state between runs of one check, as the scheduler does.
+ * deadline. `options.state` carries state between runs of one check, as the scheduler does (default: a fresh one).
+ * Unlike runCheck, it returns the thrown error itself, so tests can look at its facts and cause.
  */
 export async function runProbe(
-  kind: ProbeKind<unknown>,
+  kind: AnyProbeKind,
   settings: unknown,
   target: { host?: string; port: number } | undefined,
   timeoutMs = 3000,
-  options: { check?: string; state?: Map<string, unknown> } = {},
+  options: { check?: string; state?: unknown } = {},
 ): Promise<ProbeRun> {
   const parsed = kind.settingsSchema.parse(settings);
   const controller = new AbortController();
@@ -29,18 +33,18 @@ export async function runProbe(
     () => controller.abort(new DOMException("probe deadline exceeded", "TimeoutError")),
     timeoutMs,
   );
-  const phases = createPhaseClock();
-  const facts: RunFacts = {};
-  const ctx: ProbeContext<unknown> = {
+  const phases = createPhaseClock(kind.phases);
+  const facts = createFactRecorder(kind.facts);
+  const ctx: ProbeContext<unknown, unknown> = {
     check: options.check ?? "test",
     settings: parsed,
     target: targetOf(kind, parsed, target),
     signal: controller.signal,
     deadline: Date.now() + timeoutMs,
     phases,
-    facts,
+    facts: facts.recorder,
     logger: pino({ level: "silent" }),
-    state: options.state ?? new Map(),
+    state: "state" in options ? options.state : kind.createState?.(),
   };
   const started = performance.now();
   let error: unknown;
@@ -51,16 +55,30 @@ export async function runProbe(
   } finally {
     clearTimeout(timer);
   }
-  return { error, facts, phases: phases.snapshot(), elapsedMs: performance.now() - started };
+  return {
+    error,
+    facts: factRecord(facts.values()),
+    phases: phases.snapshot(),
+    elapsedMs: performance.now() - started,
+  };
 }
 
-function targetOf(
-  kind: ProbeKind<unknown>,
-  settings: unknown,
-  target: { host?: string; port: number } | undefined,
-): Target {
-  if (kind.target.type === "none") return { type: "none", label: kind.target.label(settings) };
-  if (target === undefined) throw new Error(`kind ${kind.id} needs a host:port target`);
-  const host = target.host ?? "127.0.0.1";
-  return { type: "socket", host, port: target.port, label: `${host}:${target.port}` };
+function targetOf(kind: AnyProbeKind, settings: unknown, target: { host?: string; port: number } | undefined): Target {
+  const text = target === undefined ? undefined : `${target.host ?? "127.0.0.1"}:${target.port}`;
+  const errors: string[] = [];
+  const resolved = resolveTarget(kind, text, settings, "target", errors);
+  if (resolved === undefined) throw new Error(`kind ${kind.id}: ${errors.join("; ")}`);
+  return resolved;
+}
+
+/** The run-borrowed parts of a session (clock, facts, silent logger) for calling a protocol session directly, as
+ * `kind` would; `facts()` reads what the session reported under the `once` keys. */
+export function sessionIo(kind: AnyProbeKind): Omit<SessionIo, "signal"> & { reported(): Record<string, number> } {
+  const recorder = createFactRecorder(kind.facts);
+  return {
+    phases: createPhaseClock(kind.phases),
+    facts: recorder.recorder,
+    logger: pino({ level: "silent" }),
+    reported: () => factRecord(recorder.values()),
+  };
 }

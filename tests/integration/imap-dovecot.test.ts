@@ -46,7 +46,7 @@ describe("imap against Dovecot", () => {
     const run = await runProbe(imapKind, settings, { port: plain.port });
     expect(run.error).toBeUndefined();
     expect(Object.keys(run.phases)).toEqual(["connect", "greeting", "auth", "select", "search", "logout"]);
-    expect(run.facts.sslEarliestCertExpiry).toBeUndefined();
+    expect(run.facts.ssl_earliest_cert_expiry).toBeUndefined();
   });
 
   it("fails with class assertion facts when the search finds too few messages", async () => {
@@ -103,7 +103,7 @@ describe("imap against Dovecot", () => {
     const run = await runProbe(imapKind, settings, { port: tls.port });
     expect(run.error).toBeUndefined();
     expect(Object.keys(run.phases)).toEqual(["connect", "greeting", "starttls", "tls", "auth", "select", "logout"]);
-    expect(run.facts.sslEarliestCertExpiry).toBeGreaterThan(Date.now() / 1000);
+    expect(run.facts.ssl_earliest_cert_expiry).toBeGreaterThan(Date.now() / 1000);
   });
 
   it("speaks implicit TLS on the imaps port", async () => {
@@ -118,7 +118,7 @@ describe("imap against Dovecot", () => {
     const error = errorOf(run);
     expect(error.phase).toBe("tls");
     expect((error.cause as { code?: string }).code).toBe("UNABLE_TO_VERIFY_LEAF_SIGNATURE");
-    expect(run.facts.sslEarliestCertExpiry).toBeGreaterThan(0);
+    expect(run.facts.ssl_earliest_cert_expiry).toBeGreaterThan(0);
   });
 
   it("fails in phase connect with ECONNREFUSED in the cause while Dovecot is stopped", async () => {

@@ -3,15 +3,13 @@ import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { pino } from "pino";
 import { beforeAll, describe, expect, it } from "vitest";
 import { imapKind } from "../../probes/imap.js";
 import { imapSettingsSchema } from "../../probes/wire/imap/settings.js";
 import { MAX_UNTAGGED_PER_COMMAND } from "../../probes/wire/imap/connection.js";
 import { ImapSession } from "../../probes/wire/imap/session.js";
 import { ProbeError } from "../../src/core/probe-error.js";
-import { createPhaseClock } from "../../src/runtime/phase-clock.js";
-import { runProbe } from "../helpers/run-probe.js";
+import { runProbe, sessionIo } from "../helpers/run-probe.js";
 import { startRawServer, type RawServer } from "../helpers/smtp-test-server.js";
 import { closeAfterEach } from "../helpers/lifecycle.js";
 
@@ -231,9 +229,7 @@ describe("imap against hostile and scripted servers", () => {
       host: "127.0.0.1",
       port: server.port,
       signal: new AbortController().signal,
-      phases: createPhaseClock(),
-      facts: {},
-      logger: pino({ level: "silent" }),
+      ...sessionIo(imapKind),
     });
     try {
       const [message] = await session.fetchHeaders("1:*", true, ["X-SUITEPROBE-ID", "SUBJECT"]);

@@ -2,7 +2,11 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MAIL_ROUNDTRIP_PHASES, mailRoundtripKind } from "../../probes/mail-roundtrip.js";
-import { checkHash, newProbeId } from "../../probes/wire/imap/mail-watch.js";
+import { createRoundTripState, type RoundTripState } from "../../probes/wire/roundtrip/driver.js";
+import { checkHash, newProbeId } from "../../probes/wire/roundtrip/probe-id.js";
+import { stringify } from "yaml";
+import { PROBE_KINDS } from "../../probes/index.js";
+import { parseConfigText } from "../../src/config/load.js";
 import { ProbeError } from "../../src/core/probe-error.js";
 import { startDovecot, type TestDovecot } from "../helpers/dovecot.js";
 import { startMaildirSmtpServer, type MaildirSmtpServer } from "../helpers/maildir-smtp-server.js";
@@ -61,7 +65,7 @@ function settings(over: Record<string, unknown> = {}, submitPort?: number): unkn
 }
 
 /** Runs the kind like the runner does: parsed settings, a deadline that aborts the signal, state kept by the caller. */
-function roundtrip(raw: unknown, state: Map<string, unknown>, timeoutMs = 20_000): Promise<ProbeRun> {
+function roundtrip(raw: unknown, state: RoundTripState, timeoutMs = 20_000): Promise<ProbeRun> {
   return runProbe(mailRoundtripKind, raw, undefined, timeoutMs, { check: CHECK, state });
 }
 
@@ -78,11 +82,11 @@ const message = (headers: string) => `From: a@example.test\nTo: probe@example.te
 
 describe("mail_roundtrip against smtp-server → Maildir → Dovecot", () => {
   it("delivers, records the delivery time, deletes the message and times every phase", async () => {
-    const run = await roundtrip(settings(), new Map());
+    const run = await roundtrip(settings(), createRoundTripState());
     expect(run.error).toBeUndefined();
-    expect(run.facts.mailDeliverySeconds).toBeGreaterThanOrEqual(0);
-    expect(run.facts.mailDeliverySeconds).toBeLessThan(3);
-    expect(run.facts).toMatchObject({ mailLate: 0, mailJunked: 0, mailUncertainSends: 0, smtpReplyCode: 221 });
+    expect(run.facts.mail_delivery_seconds).toBeGreaterThanOrEqual(0);
+    expect(run.facts.mail_delivery_seconds).toBeLessThan(3);
+    expect(run.facts).toMatchObject({ mail_late: 0, mail_junked: 0, mail_uncertain_sends: 0, smtp_reply_code: 221 });
     for (const phase of ["mailbox_connect", "mailbox_auth", "mailbox_select", "submit_data", "delivery", "cleanup"]) {
       expect(run.phases).toHaveProperty(phase);
     }
@@ -92,48 +96,48 @@ describe("mail_roundtrip against smtp-server → Maildir → Dovecot", () => {
 
   it("is woken by IDLE when new mail arrives instead of waiting out poll_interval", async () => {
     smtp.behaviour.delayMs = 400;
-    const run = await roundtrip(settings({ max_delivery: "4s", poll_interval: "3s" }), new Map());
+    const run = await roundtrip(settings({ max_delivery: "4s", poll_interval: "3s" }), createRoundTripState());
     expect(run.error).toBeUndefined();
-    expect(run.facts.mailDeliverySeconds).toBeGreaterThanOrEqual(0.4);
-    expect(run.facts.mailDeliverySeconds).toBeLessThan(1.5);
+    expect(run.facts.mail_delivery_seconds).toBeGreaterThanOrEqual(0.4);
+    expect(run.facts.mail_delivery_seconds).toBeLessThan(1.5);
   });
 
   it("reports a 451 4.3.2 at RCPT as the SMTP failure in phase submit_rcpt, leaving nothing behind", async () => {
     smtp.behaviour.isRcptRefused = true;
     const accepted = smtp.accepted;
-    const error = errorOf(await roundtrip(settings(), new Map()));
+    const error = errorOf(await roundtrip(settings(), createRoundTripState()));
     expect(error.phase).toBe("submit_rcpt");
     expect(error.facts).toEqual({
       protocol: "smtp",
       input: { stage: "rcpt", reply: "451 4.3.2 System not accepting network messages" },
     });
-    expect(error.cause).toBeInstanceOf(ProbeError);
+    expect(error.message).toContain("451 4.3.2");
     expect(smtp.accepted).toBe(accepted);
     expect(await probeMessages()).toEqual([]);
   });
 
   it("fails with class delivery after max_delivery, then counts the message as late when it arrives", async () => {
-    const state = new Map<string, unknown>();
+    const state = createRoundTripState();
     smtp.behaviour.delayMs = 1500;
     const late = await roundtrip(settings({ max_delivery: "1s" }), state);
     const error = errorOf(late);
     expect(error.phase).toBe("delivery");
     expect(error.facts).toEqual({ protocol: "probe", input: { class: "delivery" } });
-    expect(late.facts.mailDeliverySeconds).toBeUndefined();
+    expect(late.facts.mail_delivery_seconds).toBeUndefined();
     await smtp.settled();
     smtp.behaviour.delayMs = 0;
     const next = await roundtrip(settings({ max_delivery: "1s" }), state);
     expect(next.error).toBeUndefined();
-    expect(next.facts.mailLate).toBe(1);
+    expect(next.facts.mail_late).toBe(1);
     expect(await probeMessages()).toEqual([]);
   });
 
   it("counts a delivery into Junk as delivered and junked", async () => {
     smtp.behaviour.folderDir = dovecot.folderDir("Junk");
-    const run = await roundtrip(settings(), new Map());
+    const run = await roundtrip(settings(), createRoundTripState());
     expect(run.error).toBeUndefined();
-    expect(run.facts.mailJunked).toBe(1);
-    expect(run.facts.mailDeliverySeconds).toBeLessThan(3);
+    expect(run.facts.mail_junked).toBe(1);
+    expect(run.facts.mail_delivery_seconds).toBeLessThan(3);
     expect(await probeMessages("Junk")).toEqual([]);
   });
 
@@ -151,7 +155,7 @@ describe("mail_roundtrip against smtp-server → Maildir → Dovecot", () => {
       message(`Subject: in flight for another agent\nX-Suiteprobe-Id: ${fresh}`),
     ];
     for (const m of keep) await dovecot.deliver(m);
-    const run = await roundtrip(settings(), new Map());
+    const run = await roundtrip(settings(), createRoundTripState());
     expect(run.error).toBeUndefined();
     const inbox = await dovecot.messages();
     expect(inbox.filter((m) => m.includes("Subject: leftover"))).toEqual([]);
@@ -185,14 +189,14 @@ describe("mail_roundtrip against smtp-server → Maildir → Dovecot", () => {
       return "250 ok";
     });
     extraServers.push(server);
-    const run = await roundtrip(settings({}, server.port), new Map());
+    const run = await roundtrip(settings({}, server.port), createRoundTripState());
     expect(run.error).toBeUndefined();
-    expect(run.facts.mailUncertainSends).toBe(1);
+    expect(run.facts.mail_uncertain_sends).toBe(1);
     expect(await probeMessages()).toEqual([]);
   });
 
   it("fails to connect (no crash) when Dovecot stops mid-run, then counts the message late once it is back", async () => {
-    const state = new Map<string, unknown>();
+    const state = createRoundTripState();
     // Written after the deadline, so only the mailbox outage can decide the run (Dovecot takes ~1.3s to stop).
     smtp.behaviour.delayMs = 3500;
     const accepted = smtp.accepted;
@@ -208,7 +212,7 @@ describe("mail_roundtrip against smtp-server → Maildir → Dovecot", () => {
     smtp.behaviour.delayMs = 0;
     const next = await roundtrip(settings({ max_delivery: "3s" }), state);
     expect(next.error).toBeUndefined();
-    expect(next.facts.mailLate).toBe(1);
+    expect(next.facts.mail_late).toBe(1);
   });
 
   it("validates the block: required addresses, targets, poll_interval, strict keys, label", () => {
@@ -221,9 +225,6 @@ describe("mail_roundtrip against smtp-server → Maildir → Dovecot", () => {
     expect(issues({ submit: { ...base.submit, rcpt_to: undefined } })).toEqual([
       "submit.rcpt_to: mail_from and rcpt_to are required for a round trip",
     ]);
-    expect(issues({ mailbox: { ...base.mailbox, target: "a:b:c" } })).toEqual([
-      'mailbox.target: "a:b:c" is not host or host:port (put IPv6 addresses in brackets: [::1]:587)',
-    ]);
     expect(issues({ poll_interval: "5s" })).toEqual(["poll_interval: must be shorter than max_delivery"]);
     expect(issues({ mailbox: { ...base.mailbox, folder: "INBOX" } })[0]).toMatch(/^mailbox: Unrecognized key/);
     expect(issues({ submit: { ...base.submit, tsl: "none" } })[0]).toMatch(/^submit: Unrecognized key/);
@@ -233,6 +234,31 @@ describe("mail_roundtrip against smtp-server → Maildir → Dovecot", () => {
       mailbox: { ...base.mailbox, target: "imap.example.test", tls: "implicit" },
     });
     expect(parsed).toMatchObject({ poll_interval: 2000, max_delivery: 3000 });
-    expect((mailRoundtripKind.target as { label(s: unknown): string }).label(parsed)).toBe("imap.example.test:993");
+  });
+
+  it("parses both endpoints once at config load: the mailbox gives the target label, a bad one is a config problem", () => {
+    const check = (over: Record<string, unknown>) => {
+      const base = settings() as { submit: object; mailbox: object };
+      const block = { ...base, mailbox: { ...base.mailbox, ...over } };
+      return parseConfigText(
+        stringify({ checks: [{ name: "rt", kind: "mail_roundtrip", timeout: "15s", mail_roundtrip: block }] }),
+        PROBE_KINDS,
+      );
+    };
+    const good = check({ target: "imap.example.test", tls: "implicit" });
+    expect(good.ok && good.config.checks[0]?.target).toEqual({
+      type: "endpoints",
+      label: "imap.example.test:993",
+      endpoints: {
+        submit: { host: "127.0.0.1", port: smtp.port, label: `127.0.0.1:${smtp.port}` },
+        mailbox: { host: "imap.example.test", port: 993, label: "imap.example.test:993" },
+      },
+    });
+    expect(check({ target: "a:b:c" })).toEqual({
+      ok: false,
+      errors: [
+        'checks[0].mail_roundtrip.mailbox.target: "a:b:c" is not host or host:port (put IPv6 addresses in brackets: [::1]:587)',
+      ],
+    });
   });
 });

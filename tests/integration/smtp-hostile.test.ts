@@ -1,12 +1,10 @@
 import { createServer } from "node:net";
-import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { smtpKind } from "../../probes/smtp.js";
 import { runSmtpSession, SmtpUncertainSendError } from "../../probes/wire/smtp/session.js";
 import { smtpSettingsSchema } from "../../probes/wire/smtp/settings.js";
 import { ProbeError } from "../../src/core/probe-error.js";
-import { createPhaseClock } from "../../src/runtime/phase-clock.js";
-import { runProbe, type ProbeRun } from "../helpers/run-probe.js";
+import { runProbe, type ProbeRun, sessionIo } from "../helpers/run-probe.js";
 import {
   startRawServer,
   startScriptedServer,
@@ -119,7 +117,7 @@ describe("smtp: hostile and odd servers", () => {
     );
     expect(run.error).toBeUndefined();
     expect(Object.keys(run.phases)).toEqual(["connect", "banner", "ehlo", "mail", "rcpt", "quit"]);
-    expect(run.facts.smtpReplyCode).toBe(221);
+    expect(run.facts.smtp_reply_code).toBe(221);
   });
 
   it("a 421 in the middle of the session is reported with its stage", async () => {
@@ -223,9 +221,7 @@ describe("smtp: uncertain sends", () => {
         host: "127.0.0.1",
         port: raw.port,
         signal: AbortSignal.timeout(timeoutMs),
-        phases: createPhaseClock(),
-        facts: {},
-        logger: pino({ level: "silent" }),
+        ...sessionIo(smtpKind),
         message: { id: "rt-42", subject: "rt-42" },
       });
     } catch (error) {

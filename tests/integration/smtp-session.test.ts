@@ -2,17 +2,14 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
-import { pino } from "pino";
 import type { SMTPServerOptions } from "smtp-server";
 import { beforeAll, describe, expect, it } from "vitest";
 import { smtpKind } from "../../probes/smtp.js";
 import { runSmtpSession } from "../../probes/wire/smtp/session.js";
 import { smtpSettingsSchema } from "../../probes/wire/smtp/settings.js";
 import { ProbeError } from "../../src/core/probe-error.js";
-import type { RunFacts } from "../../src/core/probe.js";
-import { createPhaseClock } from "../../src/runtime/phase-clock.js";
 import { testCerts, type TestCerts } from "../helpers/certs.js";
-import { runProbe, type ProbeRun } from "../helpers/run-probe.js";
+import { runProbe, type ProbeRun, sessionIo } from "../helpers/run-probe.js";
 import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-test-server.js";
 import { closeAfterEach } from "../helpers/lifecycle.js";
 
@@ -71,7 +68,7 @@ describe("smtp: successful sessions", () => {
       "data",
       "quit",
     ]);
-    expect(run.facts.smtpReplyCode).toBe(221);
+    expect(run.facts.smtp_reply_code).toBe(221);
     expect(mx.auths).toEqual([{ method: "PLAIN", username: "probe@example.test", password: PASSWORD }]);
     expect(mx.messages).toHaveLength(1);
     const message = mx.messages[0]!;
@@ -122,22 +119,20 @@ describe("smtp: successful sessions", () => {
     const run = await runProbe(smtpKind, { tls: "none", expect_banner: "^220 mx\\.test\\.local " }, { port: mx.port });
     expect(run.error).toBeUndefined();
     expect(Object.keys(run.phases)).toEqual(["connect", "banner", "ehlo", "quit"]);
-    expect(run.facts.smtpReplyCode).toBe(221);
+    expect(run.facts.smtp_reply_code).toBe(221);
   });
 
   it("sends a caller's message through runSmtpSession and reports when it was accepted", async () => {
     const mx = await server({ disabledCommands: ["STARTTLS"] });
     const settings = smtpSettingsSchema.parse({ tls: "none", mail_from: "", rcpt_to: "inbox@example.test" });
-    const facts: RunFacts = {};
+    const io = sessionIo(smtpKind);
     const before = Date.now();
     const result = await runSmtpSession({
+      ...io,
       settings,
       host: "127.0.0.1",
       port: mx.port,
       signal: new AbortController().signal,
-      phases: createPhaseClock(),
-      facts,
-      logger: pino({ level: "silent" }),
       message: {
         id: "rt-0001",
         subject: "Round trip rt-0001 ✓",
@@ -173,7 +168,7 @@ describe("smtp: refusals carry the reply as facts", () => {
       protocol: "smtp",
       input: { stage: "rcpt", reply: "451 4.3.2 Temporary server issue" },
     });
-    expect(run.facts.smtpReplyCode).toBe(451);
+    expect(run.facts.smtp_reply_code).toBe(451);
     expect(error.message).toContain("451 4.3.2 Temporary server issue");
   });
 
@@ -188,7 +183,7 @@ describe("smtp: refusals carry the reply as facts", () => {
       protocol: "smtp",
       input: { stage: "banner", reply: "421 4.3.2 Service not available, closing channel" },
     });
-    expect(run.facts.smtpReplyCode).toBe(421);
+    expect(run.facts.smtp_reply_code).toBe(421);
   });
 
   it("535 5.7.8 at AUTH", async () => {
@@ -207,7 +202,7 @@ describe("smtp: refusals carry the reply as facts", () => {
       protocol: "smtp",
       input: { stage: "auth", reply: "535 5.7.8 Authentication credentials invalid" },
     });
-    expect(run.facts.smtpReplyCode).toBe(535);
+    expect(run.facts.smtp_reply_code).toBe(535);
   });
 
   it("XOAUTH2 error challenge: answers the 334 with an empty line and reports the final 535", async () => {
@@ -228,7 +223,7 @@ describe("smtp: refusals carry the reply as facts", () => {
       input: { stage: "auth", reply: "535 Error: Username and Password not accepted" },
     });
     expect(error.message).toContain('\\"status\\":\\"401\\"');
-    expect(run.facts.smtpReplyCode).toBe(535);
+    expect(run.facts.smtp_reply_code).toBe(535);
   });
 
   it("expect_banner mismatch is an assertion failure in the banner phase", async () => {
@@ -237,7 +232,7 @@ describe("smtp: refusals carry the reply as facts", () => {
     const error = failure(run);
     expect(error.phase).toBe("banner");
     expect(error.facts).toEqual({ protocol: "probe", input: { class: "assertion" } });
-    expect(run.facts.smtpReplyCode).toBe(220);
+    expect(run.facts.smtp_reply_code).toBe(220);
   });
 
   it("never puts the password into messages, facts or inspect output, even when the server echoes it", async () => {

@@ -40,8 +40,8 @@ describe("smtp: STARTTLS", () => {
     expect(run.error).toBeUndefined();
     expect(Object.keys(run.phases)).toEqual(["connect", "banner", "ehlo", "starttls", "quit"]);
     expect(secureSessions).toBe(1);
-    expect(run.facts.sslEarliestCertExpiry).toBe(certs.leaf.notAfter);
-    expect(run.facts.sslEarliestCertExpiry).toBeGreaterThan(Date.now() / 1000);
+    expect(run.facts.ssl_earliest_cert_expiry).toBe(certs.leaf.notAfter);
+    expect(run.facts.ssl_earliest_cert_expiry).toBeGreaterThan(Date.now() / 1000);
   });
 
   it("fails with tls facts when STARTTLS is not offered and starttls_required is true", async () => {
@@ -53,7 +53,7 @@ describe("smtp: STARTTLS", () => {
       protocol: "tls",
       input: { code: "STARTTLS_NOT_OFFERED", message: "server does not offer STARTTLS and starttls_required is true" },
     });
-    expect(run.facts.sslEarliestCertExpiry).toBeUndefined();
+    expect(run.facts.ssl_earliest_cert_expiry).toBeUndefined();
   });
 
   it("continues in plain text when STARTTLS is not offered and starttls_required is false", async () => {
@@ -61,7 +61,7 @@ describe("smtp: STARTTLS", () => {
     const run = await runProbe(smtpKind, { starttls_required: false }, { port: mx.port });
     expect(run.error).toBeUndefined();
     expect(Object.keys(run.phases)).toEqual(["connect", "banner", "ehlo", "quit"]);
-    expect(run.facts.sslEarliestCertExpiry).toBeUndefined();
+    expect(run.facts.ssl_earliest_cert_expiry).toBeUndefined();
   });
 
   it("never sends credentials in plain text, even with starttls_required: false", async () => {
@@ -90,7 +90,7 @@ describe("smtp: STARTTLS", () => {
     expect(error.phase).toBe("starttls");
     expect(error.facts).toBeUndefined();
     expect(["DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN"]).toContain(causeCode(error));
-    expect(run.facts.sslEarliestCertExpiry).toBe(certs.selfSigned.notAfter);
+    expect(run.facts.ssl_earliest_cert_expiry).toBe(certs.selfSigned.notAfter);
   });
 
   it("refuses an expired certificate with CERT_HAS_EXPIRED and reports the past notAfter", async () => {
@@ -99,15 +99,15 @@ describe("smtp: STARTTLS", () => {
     const error = failure(run);
     expect(error.phase).toBe("starttls");
     expect(causeCode(error)).toBe("CERT_HAS_EXPIRED");
-    expect(run.facts.sslEarliestCertExpiry).toBe(certs.expired.notAfter);
-    expect(run.facts.sslEarliestCertExpiry).toBeLessThan(Date.now() / 1000);
+    expect(run.facts.ssl_earliest_cert_expiry).toBe(certs.expired.notAfter);
+    expect(run.facts.ssl_earliest_cert_expiry).toBeLessThan(Date.now() / 1000);
   });
 
   it("accepts the expired certificate with insecure_skip_verify: true", async () => {
     const mx = await server({ key: certs.expired.key, cert: certs.expired.cert });
     const run = await runProbe(smtpKind, { ca_file: certs.ca.certPath, insecure_skip_verify: true }, { port: mx.port });
     expect(run.error).toBeUndefined();
-    expect(run.facts.sslEarliestCertExpiry).toBe(certs.expired.notAfter);
+    expect(run.facts.ssl_earliest_cert_expiry).toBe(certs.expired.notAfter);
   });
 
   it("refuses a certificate for another name", async () => {
@@ -148,7 +148,7 @@ describe("smtp: implicit TLS", () => {
     const run = await runProbe(smtpKind, { tls: "implicit", ca_file: certs.ca.certPath }, { port: mx.port });
     expect(run.error).toBeUndefined();
     expect(Object.keys(run.phases)).toEqual(["connect", "tls", "banner", "ehlo", "quit"]);
-    expect(run.facts.sslEarliestCertExpiry).toBe(certs.leaf.notAfter);
+    expect(run.facts.ssl_earliest_cert_expiry).toBe(certs.leaf.notAfter);
   });
 
   it("fails in the tls phase against a self-signed TLS server", async () => {

@@ -2,6 +2,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
+import { PROBE_KINDS } from "../../probes/index.js";
+import { smtpKind } from "../../probes/smtp.js";
+import { SMTP_REPLY_CODE_FACT } from "../../probes/wire/smtp/session.js";
+import { CERT_EXPIRY_FACT } from "../../probes/wire/transport/tls.js";
+import { collectFacts } from "../../src/core/facts.js";
 import { Metrics } from "../../src/metrics/metrics.js";
 
 const labels = { check: "mail", kind: "smtp", target: "mx.test:587", location: "lab" };
@@ -11,7 +16,7 @@ function probeLines(text: string): string[] {
 }
 
 function scenario(): Metrics {
-  const metrics = new Metrics(new Registry(), { version: "1.2.3", nodeVersion: "v24.0.0" });
+  const metrics = new Metrics(new Registry(), { version: "1.2.3", nodeVersion: "v24.0.0" }, collectFacts(PROBE_KINDS));
   metrics.setExtraLabels(["team"]);
   const series = { ...labels, team: "mail" };
   metrics.initCheck(series);
@@ -19,14 +24,19 @@ function scenario(): Metrics {
     success: true,
     durationSeconds: 0.25,
     phases: { connect: 0.01, banner: 0.2, quit: 0.04 },
-    facts: { smtpReplyCode: 221, sslEarliestCertExpiry: 1_900_000_000 },
+    facts: new Map([
+      [SMTP_REPLY_CODE_FACT, 221],
+      [CERT_EXPIRY_FACT, 1_900_000_000],
+    ]),
+    declaredFacts: smtpKind.facts,
     endedAtSeconds: 1_800_000_000,
   });
   metrics.recordRun(series, {
     success: false,
     durationSeconds: 0.5,
     phases: { connect: 0.01, banner: 0.49 },
-    facts: { smtpReplyCode: 451 },
+    facts: new Map([[SMTP_REPLY_CODE_FACT, 451]]),
+    declaredFacts: smtpKind.facts,
     endedAtSeconds: 1_800_000_060,
     failure: { class: "unavailable", code: "4.3.2", phase: "rcpt", side: "provider" },
   });

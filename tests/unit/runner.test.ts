@@ -1,4 +1,5 @@
 import { pino } from "pino";
+import { factRecord } from "../../src/core/facts.js";
 import { describe, expect, it } from "vitest";
 import type { CheckConfig } from "../../src/config/model.js";
 import { describeFailure, runCheck } from "../../src/runtime/runner.js";
@@ -21,7 +22,7 @@ function check(settings: Record<string, unknown>, timeoutMs = 200): CheckConfig 
 
 describe("runCheck", () => {
   it("reports success with the phases the probe timed", async () => {
-    const outcome = await runCheck(check({ mode: "slow", delay_ms: 20 }), { logger: silent, state: new Map() });
+    const outcome = await runCheck(check({ mode: "slow", delay_ms: 20 }), { logger: silent });
     expect(outcome.status).toBe("success");
     expect(outcome.failure).toBeUndefined();
     expect(Object.keys(outcome.phases)).toEqual(["first", "second"]);
@@ -29,7 +30,7 @@ describe("runCheck", () => {
   });
 
   it("classifies a probe failure through the classifier: 451 4.3.2 is unavailable, retryable, provider side", async () => {
-    const outcome = await runCheck(check({ mode: "fail" }), { logger: silent, state: new Map() });
+    const outcome = await runCheck(check({ mode: "fail" }), { logger: silent });
     expect(outcome.status).toBe("failure");
     expect(outcome.failure).toMatchObject({
       class: "unavailable",
@@ -38,11 +39,11 @@ describe("runCheck", () => {
       retryable: true,
       side: "provider",
     });
-    expect(outcome.facts.smtpReplyCode).toBe(451);
+    expect(factRecord(outcome.facts)).toEqual({ fake_level: 451 });
   });
 
   it("turns a probe that throws a plain error into a classified failure, never a crash", async () => {
-    const outcome = await runCheck(check({ mode: "throw" }), { logger: silent, state: new Map() });
+    const outcome = await runCheck(check({ mode: "throw" }), { logger: silent });
     expect(outcome.status).toBe("failure");
     expect(outcome.failure?.class).toBe("unknown");
     expect(outcome.failure?.message).toBe("a bug in a probe");
@@ -50,7 +51,7 @@ describe("runCheck", () => {
 
   it("cuts a hanging probe off at its deadline as a timeout in the phase it was in, and aborts its signal", async () => {
     const started = performance.now();
-    const outcome = await runCheck(check({ mode: "hang" }, 150), { logger: silent, state: new Map() });
+    const outcome = await runCheck(check({ mode: "hang" }, 150), { logger: silent });
     const elapsed = performance.now() - started;
     expect(outcome.failure).toMatchObject({ class: "timeout", phase: "second", retryable: true });
     expect(elapsed).toBeLessThan(150 + 200);
@@ -59,7 +60,7 @@ describe("runCheck", () => {
 
   it("returns at the deadline even when the probe ignores its signal", async () => {
     const started = performance.now();
-    const outcome = await runCheck(check({ mode: "ignore_signal" }, 100), { logger: silent, state: new Map() });
+    const outcome = await runCheck(check({ mode: "ignore_signal" }, 100), { logger: silent });
     expect(outcome.failure?.class).toBe("timeout");
     expect(performance.now() - started).toBeLessThan(100 + 200);
   });
@@ -69,7 +70,6 @@ describe("runCheck", () => {
     setTimeout(() => cancel.abort(new Error("shutdown")), 30);
     const outcome = await runCheck(check({ mode: "hang" }, 5000), {
       logger: silent,
-      state: new Map(),
       cancel: cancel.signal,
     });
     expect(outcome.status).toBe("cancelled");

@@ -30,7 +30,7 @@ function outcome(name: string): RunOutcome {
     status: "success",
     durationSeconds: 0,
     phases: {},
-    facts: {},
+    facts: new Map(),
     startedAt: now,
     endedAt: now,
   };

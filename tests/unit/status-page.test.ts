@@ -28,7 +28,7 @@ describe("status page", () => {
         status: "failure",
         durationSeconds: 0.012,
         phases: {},
-        facts: {},
+        facts: new Map(),
         startedAt: new Date(0),
         endedAt: new Date(1000),
         failure: {

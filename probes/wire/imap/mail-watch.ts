@@ -1,16 +1,11 @@
-import { createHash, randomBytes } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { ProbeError } from "../../../src/core/probe-error.js";
 import type { FetchedHeaders, FolderInfo, ImapSession } from "./session.js";
+import { parseProbeId } from "../roundtrip/probe-id.js";
 import { encodeMailboxName } from "./wire.js";
 
 /** The header that marks a round-trip message; cleanup deletes only messages whose value matches PROBE_ID. */
 export const PROBE_ID_HEADER = "X-Suiteprobe-Id";
-
-// sp-<check hash>-<send time, epoch ms base 36>-<random>: the hash scopes cleanup to one check, the time lets a
-// restarted agent (or a second agent running the same check) tell old leftovers from messages still in flight.
-const PROBE_ID = /^sp-([0-9a-f]{8})-([0-9a-z]{6,11})-([0-9a-f]{12})$/;
 
 /** Header fields fetched for matching. */
 const FIELDS = [PROBE_ID_HEADER.toUpperCase(), "SUBJECT"] as const;
@@ -19,23 +14,6 @@ const FIELDS = [PROBE_ID_HEADER.toUpperCase(), "SUBJECT"] as const;
 const SCAN_NEWEST = 50;
 /** Most SEARCH hits verified per folder and run; the rest wait for later runs. */
 const MAX_SEARCH_HITS = 500;
-
-/** The 8-hex-digit hash of a check name that scopes its probe ids. */
-export function checkHash(check: string): string {
-  return createHash("sha256").update(check).digest("hex").slice(0, 8);
-}
-
-/** A new probe id for `check`, e.g. `sp-1a2b3c4d-m3x9k2a1-0123456789ab`. */
-export function newProbeId(check: string, nowMs: number): string {
-  return `sp-${checkHash(check)}-${nowMs.toString(36)}-${randomBytes(6).toString("hex")}`;
-}
-
-/** The parts of a probe id; undefined when `value` is not one. */
-export function parseProbeId(value: string): { checkHash: string; sentAtMs: number } | undefined {
-  const match = PROBE_ID.exec(value.trim());
-  if (match?.[1] === undefined || match[2] === undefined) return undefined;
-  return { checkHash: match[1], sentAtMs: parseInt(match[2], 36) };
-}
 
 /** The subject of a round-trip message; carries the id as a token for servers that strip X- headers. */
 export function probeSubject(id: string): string {
@@ -182,13 +160,4 @@ export function isConnectionLoss(error: unknown, signal: AbortSignal): boolean {
   const facts = error.facts;
   if (facts === undefined || facts.protocol === "net") return true;
   return facts.protocol === "imap" && /^\* BYE/i.test(facts.input.response);
-}
-
-/** Waits `ms` or until the signal aborts (then throws a ProbeError with `phase`). */
-export async function pause(ms: number, signal: AbortSignal, phase: string): Promise<void> {
-  try {
-    await sleep(Math.max(0, ms), undefined, { signal });
-  } catch {
-    throw new ProbeError("aborted while waiting", { phase }, { cause: signal.reason });
-  }
 }

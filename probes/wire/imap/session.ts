@@ -3,7 +3,7 @@ import type { SessionIo } from "../../../src/core/probe.js";
 import type { ImapSettings } from "./settings.js";
 import { ImapConnection, imapProtocolError } from "./connection.js";
 import { astring, parseValues, statusOf, type CommandPart, type ImapReadLimits, type ImapValue } from "./wire.js";
-import { earliestCertExpiry, tlsConnectOptions } from "../transport/tls.js";
+import { CERT_EXPIRY_FACT, earliestCertExpiry, tlsConnectOptions } from "../transport/tls.js";
 
 /** Phases of an IMAP session, in order; the `imap` kind's phase label values. */
 export const IMAP_PHASES = ["connect", "tls", "greeting", "starttls", "auth", "select", "search", "logout"] as const;
@@ -19,8 +19,6 @@ export interface ImapSessionInput extends SessionIo {
   >;
   host: string;
   port: number;
-  /** Put before every phase label (`mailbox_` in the round trip). */
-  phasePrefix?: string;
   limits?: Partial<ImapReadLimits>;
 }
 
@@ -57,12 +55,11 @@ export class ImapSession {
 
   /** Connects, upgrades to TLS as configured, reads the greeting and authenticates, each step timed as its phase. */
   static async open(input: ImapSessionInput): Promise<ImapSession> {
-    const prefix = input.phasePrefix ?? "";
     const { settings } = input;
-    const conn = await input.phases.time(`${prefix}connect`, () =>
+    const conn = await input.phases.time("connect", () =>
       ImapConnection.open(input.host, input.port, {
         signal: input.signal,
-        phase: `${prefix}connect`,
+        phase: "connect",
         ...(input.limits === undefined ? {} : { limits: input.limits }),
       }),
     );
@@ -84,10 +81,9 @@ export class ImapSession {
     return this.#conn.capabilities;
   }
 
-  /** Runs `fn` timed as `phase` (prefixed); failures inside carry that label. */
+  /** Runs `fn` timed as `phase`; failures inside carry that label (prefixed by a withPhasePrefix clock). */
   step<T>(phase: ImapPhase, fn: () => Promise<T>): Promise<T> {
-    const label = `${this.#input.phasePrefix ?? ""}${phase}`;
-    return this.#input.phases.time(label, () => this.within(label, fn));
+    return this.#input.phases.time(phase, () => this.within(phase, fn));
   }
 
   /** Runs `fn` with failures labelled `label`, untimed (the caller's phase covers it). */
@@ -261,7 +257,7 @@ export class ImapSession {
       verify: !settings.insecure_skip_verify,
       onHandshake: (socket) => {
         const expiry = earliestCertExpiry(socket);
-        if (expiry !== undefined) facts.sslEarliestCertExpiry = Math.min(facts.sslEarliestCertExpiry ?? expiry, expiry);
+        if (expiry !== undefined) facts.set(CERT_EXPIRY_FACT, expiry);
       },
     });
   }

@@ -1,11 +1,18 @@
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
+import { gaugeFact } from "../../../src/core/facts.js";
 import { ProbeError } from "../../../src/core/probe-error.js";
 import { LineReader, LineReaderError } from "../transport/line-reader.js";
 import { connectTcp, upgradeToTls } from "../transport/socket.js";
-import { earliestCertExpiry, tlsConnectOptions } from "../transport/tls.js";
+import { CERT_EXPIRY_FACT, earliestCertExpiry, tlsConnectOptions } from "../transport/tls.js";
 import type { SmtpAuthSettings, SmtpPhase, SmtpSessionInput, SmtpSessionResult, SmtpSettings } from "./settings.js";
+
+/** The last SMTP reply code of a session; a kind sets 0 first so a refused connection does not keep an old code. */
+export const SMTP_REPLY_CODE_FACT = gaugeFact(
+  "probe_smtp_reply_code",
+  "Last SMTP reply code seen in the last run (0 when none).",
+);
 
 /** `code` of the tls-protocol facts thrown when STARTTLS is required but not advertised. */
 export const STARTTLS_NOT_OFFERED = "STARTTLS_NOT_OFFERED";
@@ -187,7 +194,7 @@ export class SmtpSession {
       signal: this.#in.signal,
       onHandshake: (tlsSocket) => {
         const expiry = earliestCertExpiry(tlsSocket);
-        if (expiry !== undefined) this.#in.facts.sslEarliestCertExpiry = expiry;
+        if (expiry !== undefined) this.#in.facts.set(CERT_EXPIRY_FACT, expiry);
       },
     });
     this.#attach(secure);
@@ -325,7 +332,7 @@ export class SmtpSession {
       if (lines.length >= MAX_REPLY_LINES) throw this.#protocolError(`reply longer than ${MAX_REPLY_LINES} lines`);
     }
     const reply = { code: Number(code), text: lines.join("\n"), lines };
-    this.#in.facts.smtpReplyCode = reply.code;
+    this.#in.facts.set(SMTP_REPLY_CODE_FACT, reply.code);
     // A 421 closes the channel; other refusals leave it open, so QUIT politely on the way out.
     this.#isPoliteCloseWanted = reply.code !== 421;
     return reply;

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { ConnectionOptions, PeerCertificate, TLSSocket } from "node:tls";
 import { isIP } from "node:net";
 import { z } from "zod";
+import { gaugeFact } from "../../../src/core/facts.js";
 import { ProbeError } from "../../../src/core/probe-error.js";
 
 /** TLS fields shared by every socket kind (SMTP, IMAP). */
@@ -64,3 +65,10 @@ export function earliestCertExpiry(socket: TLSSocket): number | undefined {
   }
   return earliest;
 }
+
+/** Earliest `notAfter` of the peer's certificate chain over the run's TLS handshakes (blackbox_exporter's name). */
+export const CERT_EXPIRY_FACT = gaugeFact(
+  "probe_ssl_earliest_cert_expiry",
+  "Unix time of the earliest certificate expiry in the chain of the last TLS handshake.",
+  { merge: "min", isClearedWhenUnreported: true },
+);
