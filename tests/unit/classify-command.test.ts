@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { PassThrough, Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { MAX_LINE_BYTES, runClassifyCommand } from "../../src/classify-command.js";
@@ -59,6 +60,65 @@ describe("runClassifyCommand", () => {
       "tls",
       "delivery",
     ]);
+  });
+
+  it("answers the HTTP-API, undici and local-resource inputs of issues 8 and 9", async () => {
+    const cases: [string, object][] = [
+      [
+        '{"protocol":"graph","input":{"status":503,"body":"{\\"error\\":{\\"code\\":\\"serviceNotAvailable\\"}}"}}',
+        { class: "unavailable", retryable: true, side: "provider", code: "503" },
+      ],
+      [
+        '{"protocol":"graph","input":{"status":504,"body":{"error":{"code":"UnknownError","message":""}}}}',
+        { class: "unavailable", retryable: true, side: "provider", code: "504" },
+      ],
+      [
+        '{"protocol":"graph","input":{"status":502,"body":"<html><body><h1>502 Bad Gateway</h1></body></html>"}}',
+        { class: "unavailable", retryable: true, side: "provider", code: "502" },
+      ],
+      [
+        '{"protocol":"http","input":{"status":500,"headers":{"Retry-After":"Thu, 22 Jan 2026 10:00:30 GMT"}}}',
+        { class: "unavailable", retryable: true, side: "provider", code: "500" },
+      ],
+      [
+        '{"protocol":"entra","input":{"status":401,"body":{"error":"invalid_client","error_codes":[7000222]}}}',
+        { class: "auth", retryable: false, side: "config", code: "AADSTS7000222" },
+      ],
+      [
+        '{"protocol":"slack","input":{"status":429,"headers":{"Retry-After":"30"},"body":{"ok":false,"error":"ratelimited"}}}',
+        { class: "throttled", retryable: true, side: "provider", code: "ratelimited" },
+      ],
+      [
+        '{"protocol":"slack","input":{"status":200,"body":{"ok":false,"error":"cant_delete_message"}}}',
+        { class: "permission", retryable: false, side: "config", code: "cant_delete_message" },
+      ],
+      [
+        '{"protocol":"net","input":{"code":"UND_ERR_HEADERS_TIMEOUT","message":"Headers Timeout Error"}}',
+        { class: "timeout", retryable: true, side: "provider", code: "UND_ERR_HEADERS_TIMEOUT" },
+      ],
+      [
+        '{"protocol":"net","input":{"code":"EMFILE","message":"EMFILE: too many open files"}}',
+        { class: "config", retryable: true, side: "config", code: "EMFILE" },
+      ],
+      [
+        '{"protocol":"net","input":{"message":"getaddrinfo EAI_AGAIN graph.microsoft.com"}}',
+        { class: "dns", retryable: true, side: "network", code: "EAI_AGAIN" },
+      ],
+    ];
+    const { exitCode, lines } = await run([cases.map(([line]) => line).join("\n") + "\n"]);
+    expect(exitCode).toBe(0);
+    expect(lines).toEqual(cases.map(([, answer]) => answer));
+  });
+
+  it("gives every corpus row its expected answer (the command runs the real classifier)", async () => {
+    const rows = readFileSync(new URL("../fixtures/error-corpus.jsonl", import.meta.url), "utf8")
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => JSON.parse(l) as { protocol: string; input: unknown; expect: unknown });
+    const input = rows.map((r) => JSON.stringify({ protocol: r.protocol, input: r.input })).join("\n");
+    const { exitCode, lines } = await run([`${input}\n`]);
+    expect(exitCode).toBe(0);
+    expect(lines).toEqual(rows.map((r) => r.expect));
   });
 
   it("reports a malformed line in place, keeps going, and exits 1", async () => {

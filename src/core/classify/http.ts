@@ -1,5 +1,6 @@
 import type { Classification } from "../taxonomy.js";
-import { AADSTS_CODES, ENTRA_ERRORS, GRAPH_CODES, SLACK_ERRORS } from "./provider-codes.js";
+import { parseRetryAfter } from "../retry-after.js";
+import { AADSTS_CODES, ENTRA_ERRORS, GENERIC_SERVER_CODES, GRAPH_CODES, SLACK_ERRORS } from "./provider-codes.js";
 import { asText, isRecord, prop } from "./text.js";
 import { fromVerdict, positive, unknownResult, type Verdict } from "./verdict.js";
 
@@ -17,6 +18,7 @@ export interface HttpFacts {
   readonly status: number | undefined;
   /** True when `status` was given but is not a valid HTTP status. */
   readonly hasInvalidStatus: boolean;
+  /** A Retry-After header with a valid value (delay-seconds or HTTP-date, RFC 9110 §10.2.3). */
   readonly hasRetryAfter: boolean;
   /** SharePoint / IETF draft `RateLimit-*` headers. */
   readonly hasRateLimitHeaders: boolean;
@@ -51,6 +53,11 @@ function parseJson(text: string): { value: unknown; ok: boolean } {
   }
 }
 
+function firstValue(headers: Record<string, unknown>, key: string): unknown {
+  const value = prop(headers, key);
+  return Array.isArray(value) ? (value as unknown[])[0] : value;
+}
+
 function headerFlags(headers: unknown): { hasRetryAfter: boolean; hasRateLimitHeaders: boolean } {
   let hasRetryAfter = false;
   let hasRateLimitHeaders = false;
@@ -63,7 +70,8 @@ function headerFlags(headers: unknown): { hasRetryAfter: boolean; hasRateLimitHe
   }
   for (const key of keys) {
     const name = key.toLowerCase();
-    if (name === "retry-after") hasRetryAfter = true;
+    // Validity only (a fixed clock keeps this pure); how long to wait is the throttle's business (retry-after.ts).
+    if (name === "retry-after" && parseRetryAfter(firstValue(headers, key), 0) !== undefined) hasRetryAfter = true;
     if (name.startsWith("ratelimit-") || name === "ratelimit" || name === "ratelimit-policy")
       hasRateLimitHeaders = true;
   }
@@ -190,15 +198,43 @@ function statusVerdict(facts: HttpFacts): Verdict | undefined {
   )?.result;
 }
 
+interface ProviderVerdict {
+  readonly verdict: Verdict;
+  /** The code only says "something failed" (GENERIC_SERVER_CODES): a transient status decides over it. */
+  readonly isGeneric: boolean;
+}
+
 /** The provider-specific verdict, in precedence order: AADSTS, Slack error, OAuth error, Graph error code. */
-function providerVerdict(facts: HttpFacts): Verdict | undefined {
-  const lookups: (Verdict | undefined)[] = [
-    facts.aadsts === undefined ? undefined : AADSTS_CODES.get(facts.aadsts),
-    facts.slackError === undefined ? undefined : SLACK_ERRORS.get(facts.slackError.toLowerCase()),
-    facts.oauthError === undefined ? undefined : ENTRA_ERRORS.get(facts.oauthError.toLowerCase()),
-    ...facts.graphCodes.map((c) => GRAPH_CODES.get(c.toLowerCase())),
-  ];
-  return lookups.find((v) => v !== undefined);
+function providerVerdict(facts: HttpFacts): ProviderVerdict | undefined {
+  const lookups: { key: string; verdict: Verdict | undefined }[] = [];
+  if (facts.aadsts !== undefined) lookups.push({ key: "", verdict: AADSTS_CODES.get(facts.aadsts) });
+  if (facts.slackError !== undefined) {
+    const key = facts.slackError.toLowerCase();
+    lookups.push({ key, verdict: SLACK_ERRORS.get(key) });
+  }
+  if (facts.oauthError !== undefined) {
+    const key = facts.oauthError.toLowerCase();
+    lookups.push({ key, verdict: ENTRA_ERRORS.get(key) });
+  }
+  for (const c of facts.graphCodes) {
+    const key = c.toLowerCase();
+    lookups.push({ key, verdict: GRAPH_CODES.get(key) });
+  }
+  const found = lookups.find((l) => l.verdict !== undefined);
+  return found?.verdict === undefined
+    ? undefined
+    : { verdict: found.verdict, isGeneric: GENERIC_SERVER_CODES.has(found.key) };
+}
+
+/** Classes of a status that means "come back later": they decide over a generic provider code. */
+const TRANSIENT_STATUS_CLASSES: ReadonlySet<string> = new Set(["unavailable", "throttled", "timeout"]);
+
+function decide(facts: HttpFacts): Verdict | undefined {
+  const provider = providerVerdict(facts);
+  const status = statusVerdict(facts);
+  if (provider === undefined) return status;
+  if (provider.isGeneric && status !== undefined && TRANSIENT_STATUS_CLASSES.has(status.class)) return status;
+  return provider.verdict;
 }
 
 /**
@@ -241,7 +277,7 @@ export function classifyHttp(
     return positive(String(facts.status));
   }
   const code = codeFor(facts);
-  const verdict = providerVerdict(facts) ?? statusVerdict(facts);
+  const verdict = decide(facts);
   if (verdict !== undefined) return fromVerdict(verdict, code);
   if (facts.hasInvalidStatus) return fromVerdict({ class: "protocol", side: "provider" }, code);
   return { ...unknownResult("none"), code };

@@ -130,6 +130,24 @@ interface ImapRule {
 
 const LIMIT_CARRIERS: readonly (ImapCode | "none")[] = ["OVERQUOTA", "UNAVAILABLE", "LIMIT", "ALERT", "INUSE", "none"];
 const AUTH_STAGES = ["login", "auth", "authenticate"];
+/** Commands only an authenticated session sends (RFC 9051 §6.3–6.4). */
+const POST_AUTH_STAGES = [
+  "select",
+  "examine",
+  "status",
+  "create",
+  "delete",
+  "rename",
+  "list",
+  "append",
+  "fetch",
+  "search",
+  "store",
+  "copy",
+  "move",
+  "expunge",
+  "idle",
+];
 
 /**
  * The IMAP rule table, first match wins: limit phrases on codes servers abuse for rate limits (Gmail OVERQUOTA
@@ -144,6 +162,9 @@ export const IMAP_RULES: readonly ImapRule[] = [
     },
     result: { class: "throttled" },
   },
+  // RFC 5530 §3 CONTACTADMIN ("contact the system administrator"): at LOGIN the account is refused; after it, the
+  // identity was accepted and an action is barred.
+  { match: { code: ["CONTACTADMIN"], stage: POST_AUTH_STAGES }, result: { class: "permission" } },
   { match: { code: ["AUTHENTICATIONFAILED", "EXPIRED", "CONTACTADMIN", "WEBALERT"] }, result: { class: "auth" } },
   { match: { code: ["AUTHORIZATIONFAILED", "NOPERM", "READ-ONLY"] }, result: { class: "permission" } },
   { match: { code: ["PRIVACYREQUIRED"] }, result: { class: "tls" } },

@@ -26,8 +26,13 @@ export const NET_CODE_TABLE: Readonly<Record<string, Verdict>> = {
   ENETUNREACH: { class: "connect" },
   ENETDOWN: { class: "connect" },
   EPIPE: { class: "connect" },
-  EADDRNOTAVAIL: { class: "connect" },
   UND_ERR_SOCKET: { class: "connect" },
+  // undici's own notices ("reset", "socket idle timeout", "aborted"): the socket went away under the request. The
+  // dns interceptor's "No DNS entries found" is read from the message first (CODE_MESSAGE_RULES).
+  UND_ERR_INFO: { class: "connect" },
+  // A proxy on our path refused or dropped the tunnel; the wrapped cause, when recognised, decides first (failure.ts).
+  UND_ERR_PRX_CONN: { class: "connect" },
+  UND_ERR_SOCKS5: { class: "connect" },
   UND_ERR_CLOSED: { class: "connect" },
   UND_ERR_DESTROYED: { class: "connect" },
   ERR_STREAM_PREMATURE_CLOSE: { class: "connect" },
@@ -37,6 +42,7 @@ export const NET_CODE_TABLE: Readonly<Record<string, Verdict>> = {
   UND_ERR_CONNECT_TIMEOUT: { class: "timeout", side: "network" },
   ERR_SOCKET_CONNECTION_TIMEOUT: { class: "timeout", side: "network" },
   ABORT_ERR: { class: "timeout", side: "network" },
+  UND_ERR_ABORT: { class: "timeout", side: "network" },
   UND_ERR_ABORTED: { class: "timeout", side: "network" },
   UND_ERR_HEADERS_TIMEOUT: { class: "timeout", side: "provider" },
   UND_ERR_BODY_TIMEOUT: { class: "timeout", side: "provider" },
@@ -63,6 +69,8 @@ export const NET_CODE_TABLE: Readonly<Record<string, Verdict>> = {
   ERR_SSL_NO_PROTOCOLS_AVAILABLE: { class: "tls" },
   ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE: { class: "tls" },
   ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: { class: "tls" },
+  // TLS to an HTTPS proxy failed: the proxy and its trust are ours to configure (the wrapped cause decides first).
+  UND_ERR_PRX_TLS: { class: "tls" },
   // suiteprobe's own: the server did not advertise STARTTLS although the check requires it (provider change or a
   // downgrade on the path; either way not our configuration that changed).
   STARTTLS_NOT_OFFERED: { class: "tls", side: "provider" },
@@ -71,6 +79,10 @@ export const NET_CODE_TABLE: Readonly<Record<string, Verdict>> = {
   UND_ERR_RES_EXCEEDED_MAX_SIZE: { class: "protocol", side: "provider" },
   UND_ERR_RES_CONTENT_LENGTH_MISMATCH: { class: "protocol", side: "provider" },
   UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: { class: "protocol" },
+  // Retries spent on a resumed download whose ranges or ETag no longer matched (an error status is read as HTTP first).
+  UND_ERR_REQ_RETRY: { class: "protocol", side: "provider" },
+  // More redirects than the check allows: a loop or a moved endpoint on the peer's side.
+  UND_ERR_REDIRECT_MAX: { class: "protocol", side: "provider" },
   HPE_INVALID_CONSTANT: { class: "protocol", side: "provider" },
   HPE_INVALID_VERSION: { class: "protocol", side: "provider" },
   HPE_INVALID_STATUS: { class: "protocol", side: "provider" },
@@ -87,6 +99,14 @@ export const NET_CODE_TABLE: Readonly<Record<string, Verdict>> = {
   EISDIR: { class: "config" },
   ERR_INVALID_URL: { class: "config" },
   UND_ERR_INVALID_ARG: { class: "config" },
+  UND_ERR_NOT_SUPPORTED: { class: "config" },
+  UND_ERR_BPL_MISSING_UPSTREAM: { class: "config" },
+  // Local resource exhaustion: this host ran out of file descriptors (EMFILE per process, ENFILE system-wide) or of
+  // ephemeral ports (EADDRNOTAVAIL on connect). Nothing on the network or at the provider failed, so the side is ours;
+  // descriptors and ports free up as other sockets close, so a later run may succeed.
+  EMFILE: { class: "config", retryable: true },
+  ENFILE: { class: "config", retryable: true },
+  EADDRNOTAVAIL: { class: "config", retryable: true },
   ERR_OSSL_PEM_NO_START_LINE: { class: "config" },
 };
 
@@ -119,6 +139,9 @@ const MESSAGE_RULES: readonly MessageRule[] = [
     result: { class: "tls" },
   },
   { match: /getaddrinfo enotfound/i, result: { class: "dns", retryable: false, side: "config" } },
+  // WHATWG fetch's network error for a redirect loop (undici lib/web/fetch/index.js), which carries no code.
+  { match: /redirect count exceeded|max redirects/i, result: { class: "protocol", side: "provider" } },
+  { match: /too many open files/i, result: { class: "config", retryable: true } },
   { match: /headers timeout|body timeout/i, result: { class: "timeout", side: "provider" } },
   { match: /timed? ?out|timeout/i, result: { class: "timeout" } },
   {
@@ -127,6 +150,12 @@ const MESSAGE_RULES: readonly MessageRule[] = [
   },
 ];
 
+/** Codes whose meaning depends on undici's fixed message: checked before the code's own row. */
+const CODE_MESSAGE_RULES: ReadonlyMap<string, readonly MessageRule[]> = new Map([
+  // undici's dns interceptor: the name resolved to nothing (lib/interceptor/dns.js).
+  ["UND_ERR_INFO", [{ match: /^No DNS entries found$/, result: { class: "dns", retryable: false, side: "config" } }]],
+]);
+
 function lookup(code: string): Verdict | undefined {
   return NET_CODES.get(code);
 }
@@ -134,9 +163,11 @@ function lookup(code: string): Verdict | undefined {
 /** Classifies a Node/undici/OpenSSL failure from its `code`, else from code tokens or fixed phrases in `message`. */
 export function classifyNet(protocol: "net" | "tls", input: { code?: unknown; message?: unknown }): Classification {
   const code = asText(input.code).trim().slice(0, 64).toUpperCase();
+  const message = asText(input.message);
+  const special = CODE_MESSAGE_RULES.get(code)?.find((r) => r.match.test(message.trim()));
+  if (special !== undefined) return fromVerdict(special.result, code);
   const known = code === "" ? undefined : lookup(code);
   if (known !== undefined) return fromVerdict(known, code);
-  const message = asText(input.message);
   for (const m of message.matchAll(CODE_TOKEN)) {
     const verdict = lookup(m[0]);
     if (verdict !== undefined) return fromVerdict(verdict, m[0]);

@@ -25,8 +25,8 @@ export const AADSTS_CODES = table([
     AUTH,
     [
       16000, 50012, 50013, 50027, 50034, 50053, 50055, 50056, 50057, 50058, 50064, 50072, 50074, 50076, 50078, 50079,
-      50089, 50097, 50132, 50133, 50144, 50158, 50173, 51004, 53004, 54005, 70000, 70001, 70002, 70008, 70043, 81010,
-      90072, 500133, 700011, 700016, 700020, 700024, 700027, 700082, 700084, 7000112, 7000215, 7000218, 7000222,
+      50089, 50097, 50126, 50132, 50133, 50144, 50158, 50173, 51004, 53004, 54005, 70000, 70001, 70002, 70008, 70043,
+      81010, 90072, 500133, 700011, 700016, 700020, 700024, 700027, 700082, 700084, 7000112, 7000215, 7000218, 7000222,
     ],
   ],
   [
@@ -154,6 +154,8 @@ export const SLACK_ERRORS = table([
       "restricted_action_thread_only_channel",
       "restricted_action_non_threadable_channel",
       "ekm_access_denied",
+      "cant_delete_message",
+      "cant_update_message",
       "access_denied",
       "accesslimited",
       "team_access_not_granted",
@@ -214,9 +216,22 @@ export const SLACK_ERRORS = table([
       "is_archived",
       "channel_is_archived",
       "cannot_reply_to_message",
+      "edit_window_closed",
+      "compliance_exports_prevent_deletion",
     ],
   ],
 ]);
+
+/**
+ * Provider codes that only say "something failed on our side" (Graph UnknownError / generalException, OAuth
+ * server_error). They name the class when the status says nothing more, but a transient status (502/503/504, 429, any
+ * 5xx with Retry-After) decides over them: Graph gateways answer 503/504 with `UnknownError` during outages.
+ */
+export const GENERIC_SERVER_CODES: ReadonlySet<string> = new Set(
+  ["UnknownError", "generalException", "InternalServerError", "ErrorInternalServerError", "server_error"].map((c) =>
+    c.toLowerCase(),
+  ),
+);
 
 /** The Slack error values `code` may carry (the keys of SLACK_ERRORS, all lowercase snake_case). */
 export const KNOWN_SLACK_ERRORS: ReadonlySet<string> = new Set(SLACK_ERRORS.keys());

@@ -142,7 +142,7 @@ export const SMTP_RULES: readonly SmtpRule[] = [
   // problem", RFC 4954 "Temporary authentication failure", Exchange "not accepting network messages", back pressure.
   {
     match: {
-      text: /temporary (?:server|system|local) (?:error|issue|problem|failure)|temporary authentication failure|not accepting (?:network )?messages|insufficient system (?:resources|storage)|temporarily (?:unavailable|suspended)/i,
+      text: /temporary (?:server|system|local) (?:error|issue|problem|failure)|temporary authentication failure|not accepting network messages|system (?:is )?not accepting messages|insufficient system (?:resources|storage)|temporarily (?:unavailable|suspended)/i,
     },
     result: { class: "unavailable" },
   },
@@ -182,6 +182,10 @@ export const SMTP_RULES: readonly SmtpRule[] = [
   { match: { basic: /^53[045]$/ }, result: { class: "auth" } },
   { match: { basic: /^538$/ }, result: { class: "tls" } },
   { match: { basic: /^454$/, enhanced: /^4\.7\.0$/ }, result: { class: "unavailable" } },
+  // RFC 4954 §6: at AUTH, 4.7.0 is "Temporary authentication failure" whatever the 4xx code, and 5.7.0 (the X.7
+  // catch-all of RFC 3463 §3.8) answers the identity, not a delivery policy.
+  { match: { basic: /^4\d\d$/, enhanced: /^4\.7\.0$/, stage: ["auth"] }, result: { class: "unavailable" } },
+  { match: { basic: /^5\d\d$/, enhanced: /^5\.7\.0$/, stage: ["auth"] }, result: { class: "auth" } },
 
   // 3. Enhanced subject.detail. EXO 4.7.500-699 / 4.7.850-899 IP throttling, X.7.28 mail flood, EXO 5.1.90, 5.2.121/122.
   { match: { enhanced: /^4\.7\.(?:[56]\d\d|8[5-9]\d)$/ }, result: { class: "throttled" } },
@@ -193,19 +197,32 @@ export const SMTP_RULES: readonly SmtpRule[] = [
   // EXO 5.7.12 / 5.7.124 / 5.7.133-136: the recipient accepts only some senders; 5.7.60 send-as.
   { match: { enhanced: /^5\.7\.(?:12|60|124|133|134|135|136)$/ }, result: { class: "permission" } },
   { match: { enhanced: /^5\.7\.50[45]$/ }, result: { class: "not_found" } },
+  // RFC 3463 §3.8 X.7.1 "Delivery not authorized": the sender (already identified) may not send there.
+  {
+    match: { enhanced: /^[45]\.7\.1$/, text: /delivery not authori[sz]ed|not authori[sz]ed to send/i },
+    result: { class: "permission" },
+  },
   { match: { enhanced: /^[45]\.7\.\d{1,3}$/ }, result: { class: "rejected" } },
   // X.1.7/X.1.8 are about our sender (EXO 5.1.8 "bad outbound sender" is a block); X.1.0 says nothing.
   { match: { enhanced: /^[45]\.1\.[78]$/ }, result: { class: "rejected" } },
   { match: { enhanced: /^[45]\.1\.[1-9]\d{0,2}$/ }, result: { class: "not_found" } },
   { match: { enhanced: /^[45]\.2\.2$/ }, result: { class: "quota" } },
-  { match: { enhanced: /^[45]\.2\.1$/ }, result: { class: "not_found" } },
+  // RFC 3463 §3.3 X.2.1 "Mailbox disabled": the mailbox exists but refuses mail — for now (4) or for good (5).
+  { match: { basic: /^4\d\d$/, enhanced: /^[45]\.2\.1$/ }, result: { class: "unavailable" } },
+  { match: { enhanced: /^[45]\.2\.1$/ }, result: { class: "rejected" } },
   { match: { enhanced: /^[45]\.2\.[1-9]\d{0,2}$/ }, result: { class: "rejected" } },
   { match: { enhanced: /^[45]\.3\.4$/ }, result: { class: "rejected" } },
   { match: { enhanced: /^[45]\.3\.3$/ }, result: { class: "protocol" } },
   { match: { enhanced: /^[45]\.3\.5$/ }, result: { class: "server_error" } },
+  // RFC 3463 §3.4: X.3.1 (system full) and X.3.2 (not accepting messages: shutdown, load, maintenance) are states the
+  // provider comes out of. Any other X.3 with a permanent reply is the mail system failing for good: server_error.
+  { match: { enhanced: /^[45]\.3\.[12]$/ }, result: { class: "unavailable" } },
+  { match: { basic: /^5\d\d$/, enhanced: /^[45]\.3\.\d{1,3}$/ }, result: { class: "server_error" } },
   { match: { enhanced: /^[45]\.3\.\d{1,3}$/ }, result: { class: "unavailable" } },
   { match: { enhanced: /^[45]\.4\.(?:6|14)$/ }, result: { class: "server_error" } },
   { match: { enhanced: /^[45]\.4\.(?:7|300)$/ }, result: { class: "timeout", side: "provider" } },
+  // RFC 3463 §3.5 X.4.4 "Unable to route" (e.g. the domain has no MX/A): permanently, the destination does not exist.
+  { match: { basic: /^5\d\d$/, enhanced: /^[45]\.4\.4$/ }, result: { class: "not_found" } },
   { match: { enhanced: /^[45]\.4\.\d{1,3}$/ }, result: { class: "unavailable" } },
   { match: { enhanced: /^[45]\.5\.3$/ }, result: { class: "rejected" } },
   // EXO answers an unknown outlook.com/hotmail.com recipient with "550 5.5.0 … mailbox unavailable".
