@@ -47,15 +47,16 @@ function politeAnswer(line: string): string | undefined {
 describe("smtp: hostile and odd servers", () => {
   it("tarpit: fails at the deadline and the server sees its socket closed at once", async () => {
     const tarpit = await keep(startRawServer(() => {}));
-    const started = Date.now();
     const run = await within(runProbe(smtpKind, PLAIN, { port: tarpit.port }, 300), 300 + GRACE_MS, "tarpit run ends");
+    const endedAt = Date.now();
     const error = failure(run);
     expect(error.phase).toBe("banner");
     expect((error.cause as DOMException).name).toBe("TimeoutError");
     expect(run.elapsedMs).toBeLessThan(300 + 200);
     expect(tarpit.connections).toHaveLength(1);
     const closedAt = await within(tarpit.connections[0]!.closed, GRACE_MS, "tarpit sees the socket closed");
-    expect(closedAt - started).toBeLessThan(300 + 200);
+    // Measured from the end of the run, not its start, so that a slow connect on a loaded machine does not count.
+    expect(closedAt - endedAt).toBeLessThan(200);
   });
 
   it("a banner delayed by 300 ms is timed into the banner phase", async () => {
