@@ -1,6 +1,54 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+// Layering (docs/architecture.md). `no-restricted-imports` sees the import specifier, not the resolved path, so each
+// folder depth gets its own block: from a file `d` folders below a layer's root, `../` repeated d+1 times leaves it.
+// A file deeper than MAX_DEPTH would be unchecked; tests/unit/layering.test.ts fails if one appears.
+const MAX_DEPTH = 6;
+const leaves = (d) => `^(\\.\\./){${d + 1}}`;
+
+// tests/unit/layering.test.ts asserts these exact messages.
+const LAYERING = {
+  core: "src/core imports nothing of ours outside src/core: only npm packages and node:*.",
+  engine:
+    "Only the composition root (src/cli.ts) and the docs generators import probes/; the engine gets kinds passed in.",
+  engineOutside: "src/ imports nothing of ours outside src/ (tests/, lab/ and bench/ depend on src/, not the reverse).",
+  probes: "probes/ imports only src/core/, probes/ and npm packages.",
+  wire: "probes/wire/ never imports a kind file (probes/*.ts): kinds import sessions, not the reverse.",
+  lab: "lab/ imports only src/core/ and npm packages.",
+};
+
+/** `no-restricted-imports` blocks for every .ts file below `root`, with the patterns for a file `d` folders deep. */
+function layer(root, patterns, ignores = []) {
+  return Array.from({ length: MAX_DEPTH + 1 }, (_, d) => ({
+    files: [`${root}/${"*/".repeat(d)}*.ts`],
+    ignores,
+    rules: { "no-restricted-imports": ["error", { patterns: patterns(d) }] },
+  }));
+}
+
+const COMPOSITION_ROOT = ["src/cli.ts", "src/docs/*.ts", "src/config/write-json-schema.ts"];
+const engineOutside = (d) => ({ regex: `${leaves(d)}(?!probes/|src/)`, message: LAYERING.engineOutside });
+const outsideProbes = (up) => ({ regex: `${leaves(up)}(?!src/core/)`, message: LAYERING.probes });
+
+// Later blocks override earlier ones for the same file, so the stricter inner layers come after their parents.
+const layering = [
+  ...layer(
+    "src",
+    (d) => [{ regex: `${leaves(d)}probes/`, message: LAYERING.engine }, engineOutside(d)],
+    COMPOSITION_ROOT,
+  ),
+  { files: ["src/cli.ts"], rules: { "no-restricted-imports": ["error", { patterns: [engineOutside(0)] }] } },
+  {
+    files: COMPOSITION_ROOT.slice(1),
+    rules: { "no-restricted-imports": ["error", { patterns: [engineOutside(1)] }] },
+  },
+  ...layer("src/core", (d) => [{ regex: leaves(d), message: LAYERING.core }]),
+  ...layer("probes", (d) => [outsideProbes(d)]),
+  ...layer("probes/wire", (d) => [{ regex: `${leaves(d)}[^/]+$`, message: LAYERING.wire }, outsideProbes(d + 1)]),
+  ...layer("lab", (d) => [{ regex: `${leaves(d)}(?!src/core/)`, message: LAYERING.lab }]),
+];
+
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "coverage/"] },
   js.configs.recommended,
@@ -17,6 +65,11 @@ export default tseslint.config(
       "@typescript-eslint/switch-exhaustiveness-check": ["error", { considerDefaultExhaustiveForUnions: true }],
       "no-console": "error",
     },
+  },
+  ...layering,
+  {
+    files: ["src/**/*.ts", "probes/**/*.ts", "lab/**/*.ts"],
+    rules: { "max-lines": ["warn", { max: 400, skipBlankLines: true, skipComments: true }] },
   },
   {
     files: ["tests/**/*.ts", "bench/**/*.ts", "scripts/**/*.js"],

@@ -12,6 +12,7 @@ import { ProbeError } from "../../src/core/probe-error.js";
 import { runProbe, sessionIo } from "../helpers/run-probe.js";
 import { startRawServer, type RawServer } from "../helpers/smtp-test-server.js";
 import { closeAfterEach } from "../helpers/lifecycle.js";
+import { within } from "../helpers/within.js";
 
 const TOKEN = "ya29.secret-bearer-token";
 const PASSWORD = 'pässwörd "quoted"';
@@ -28,6 +29,8 @@ beforeAll(() => {
 });
 
 const CAPS = "IMAP4rev1 SASL-IR AUTH=XOAUTH2 IDLE UIDPLUS";
+// Slack for a loaded machine on the hang guards below; the tighter timing contract is asserted on elapsedMs.
+const GRACE_MS = 2000;
 
 /** A scripted IMAP server: writes `greeting` (raw), then hands each received line to `answer`. */
 async function imapServer(
@@ -122,13 +125,17 @@ describe("imap against hostile and scripted servers", () => {
 
   it("destroys the socket when the deadline aborts a silent server", async () => {
     const server = await imapServer("");
-    const run = await runProbe(imapKind, xoauth2(), { port: server.port }, 300);
+    const run = await within(
+      runProbe(imapKind, xoauth2(), { port: server.port }, 300),
+      300 + GRACE_MS,
+      "run against a silent server ends",
+    );
     const error = errorOf(run);
     expect(error.phase).toBe("greeting");
     expect((error.cause as Error).name).toBe("TimeoutError");
-    const closedAt = await server.connections[0]?.closed;
-    expect(closedAt).toBeDefined();
-    expect(run.elapsedMs).toBeLessThan(1000);
+    expect(run.elapsedMs).toBeLessThan(300 + 200);
+    expect(server.connections).toHaveLength(1);
+    await within(server.connections[0]!.closed, GRACE_MS, "silent server sees the socket closed");
   });
 
   it("authenticates with XOAUTH2 as a SASL initial response", async () => {
@@ -228,7 +235,8 @@ describe("imap against hostile and scripted servers", () => {
       settings,
       host: "127.0.0.1",
       port: server.port,
-      signal: new AbortController().signal,
+      // Bounded, so that a parser waiting for bytes that never come fails with a TimeoutError, not a test timeout.
+      signal: AbortSignal.timeout(3000),
       ...sessionIo(imapKind),
     });
     try {

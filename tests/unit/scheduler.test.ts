@@ -37,9 +37,17 @@ function outcome(name: string): RunOutcome {
 }
 
 describe("splay", () => {
+  it("stableHash is 32-bit FNV-1a: the published test vectors", () => {
+    // From the FNV reference (draft-eastlake-fnv), not from this code: a changed hash would move every check's splay.
+    expect(stableHash("")).toBe(0x811c9dc5);
+    expect(stableHash("a")).toBe(0xe40c292c);
+    expect(stableHash("foobar")).toBe(0xbf9cf968);
+  });
+
   it("is deterministic per name and spreads 1,000 checks over the interval", () => {
-    expect(stableHash("mail-eu")).toBe(stableHash("mail-eu"));
-    expect(splayMs("mail-eu", 60_000)).toBe(splayMs("mail-eu", 60_000));
+    // 0x189c9cf3 = FNV-1a("mail-eu"), computed independently; 412916979 % 60000 = 56979.
+    expect(splayMs("mail-eu", 60_000)).toBe(56_979);
+    expect(splayMs("mail-eu", 0)).toBe(0);
     const offsets = Array.from({ length: 1000 }, (_, i) => splayMs(`check-${i}`, 60_000));
     expect(Math.max(...offsets)).toBeLessThan(60_000);
     // 1,000 checks must not land in a handful of milliseconds: most offsets are distinct.
