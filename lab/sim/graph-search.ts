@@ -72,7 +72,11 @@ export const searchRoutes: SimRoute[] = [
           (t) => !(ENTITY_TYPES as readonly unknown[]).includes(t),
         );
         if (unknownType !== undefined) {
-          return graphError(400, "BadRequest", `Requested entity type '${String(unknownType)}' is not supported.`);
+          return graphError(
+            400,
+            "BadRequest",
+            `Requested entity type '${JSON.stringify(unknownType)}' is not supported.`,
+          );
         }
         if (typeof query?.queryString !== "string") {
           return graphError(400, "BadRequest", "QueryString must be specified.");
