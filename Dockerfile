@@ -8,6 +8,7 @@ RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY probes ./probes
+COPY lab ./lab
 RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --ignore-scripts
 
 FROM node:24-bookworm-slim
