@@ -2,7 +2,7 @@ import type { z } from "zod";
 
 const SENSITIVE_KEY = /pass|secret|token|key|credential|auth/i;
 
-/** `checks[2].smtp.port` from a zod path. */
+/** `checks[2].<kind>.port` from a zod path. */
 export function formatPath(path: readonly PropertyKey[]): string {
   let text = "";
   for (const part of path) {
