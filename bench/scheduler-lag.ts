@@ -33,6 +33,7 @@ const configs: CheckConfig[] = Array.from({ length: checks }, (_, i) => ({
   plan: { type: "interval", everyMs: 1000 },
   timeoutMs: 500,
   labels: {},
+  throttleScope: undefined,
   fingerprint: String(i),
 }));
 

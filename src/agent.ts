@@ -35,7 +35,10 @@ export class Agent {
       run: (check, state, cancel) =>
         runCheck(check, { logger: deps.logger.child({ check: check.name }), state, cancel }),
       onOutcome: (outcome, check) => this.#record(outcome, check),
-      onSkip: (check) => deps.metrics.recordSkip(check.name, "overlap"),
+      onSkip: (check, reason) => {
+        deps.metrics.recordSkip(check.name, reason);
+        if (reason === "throttled") deps.metrics.setThrottled(this.seriesLabels(check), true);
+      },
       onLag: (seconds) => deps.metrics.lag.observe(seconds),
     });
   }
@@ -121,7 +124,9 @@ export class Agent {
     const toInit =
       haveLabelsChanged || previous?.location !== config.location ? config.checks.map((c) => c.name) : added;
     for (const check of config.checks) {
-      if (toInit.includes(check.name)) this.#metrics.initCheck(this.seriesLabels(check));
+      if (toInit.includes(check.name)) {
+        this.#metrics.initCheck(this.seriesLabels(check), check.throttleScope !== undefined);
+      }
       this.#status.set(check.name, { ...this.#status.get(check.name), check });
     }
     for (const kind of this.#kinds) {
@@ -162,6 +167,9 @@ export class Agent {
         },
       }),
     });
+    if (check.throttleScope !== undefined) {
+      this.#metrics.setThrottled(this.seriesLabels(check), this.#scheduler.heldUntil(check) !== undefined);
+    }
     const lastSuccessAt = outcome.status === "success" ? outcome.endedAt : this.#status.get(check.name)?.lastSuccessAt;
     this.#status.set(check.name, lastSuccessAt ? { check, last: outcome, lastSuccessAt } : { check, last: outcome });
     this.#logger.info(resultLogFields(outcome), `check ${outcome.status}`);

@@ -142,6 +142,7 @@ function resolveConfig(
       plan,
       timeoutMs,
       labels: check.labels,
+      throttleScope: kind.throttleScope?.(settings),
       fingerprint: JSON.stringify({ check: raw, defaults }),
     });
   });

@@ -13,6 +13,8 @@ export interface CheckConfig {
   readonly timeoutMs: number;
   /** Configured labels of the check (agent labels not included). */
   readonly labels: Readonly<Record<string, string>>;
+  /** Held together with the other checks of this scope after a throttle (see ProbeKind.throttleScope). */
+  readonly throttleScope: string | undefined;
   /** Equal fingerprints mean an unchanged check: a reload keeps it running as it is. */
   readonly fingerprint: string;
 }

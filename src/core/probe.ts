@@ -85,6 +85,9 @@ export interface ProbeKind<S = unknown, St = undefined> {
   /** State carried between runs of one check (e.g. pending round-trip ids); made when the check is (re)configured. */
   createState?(): St;
   readonly target: TargetSpec<S>;
+  /** Checks with the same scope (one credential against one API host) are held together after the API asked to back
+   * off (429, or 503 with Retry-After); undefined: never held. Values come from config, so they stay few. */
+  throttleScope?(settings: S): string | undefined;
   /** The shortest check timeout the settings can work with, and why (checked at config load). */
   minTimeoutMs?(settings: S): { ms: number; why: string };
   /** One run. Resolves on success; throws (preferably a ProbeError) on failure. */

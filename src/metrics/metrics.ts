@@ -87,9 +87,15 @@ function probeMetrics(registry: Registry, extra: readonly string[], facts: reado
     }),
     // Created here so the exposition keeps its order: run metrics, the kinds' facts, then agent counters.
     facts: new Map(facts.map((f) => [f, factMetric(f, labelNames, registry)])),
+    throttled: new Gauge({
+      name: "probe_throttled",
+      help: "1 while the check's runs are held because its API asked to back off (429, or 503 with Retry-After).",
+      labelNames,
+      registers,
+    }),
     skipped: new Counter({
       name: "suiteprobe_runs_skipped_total",
-      help: "Runs not started, by reason (overlap: the previous run was still going).",
+      help: "Runs not started, by reason (overlap: the previous run was still going; throttled: the API asked to back off).",
       labelNames: ["check", "reason"],
       registers,
     }),
@@ -174,12 +180,22 @@ export class Metrics {
     return this.#extraLabels;
   }
 
-  /** Creates a check's series that must exist before its first run (run counters at 0). */
-  initCheck(labels: SeriesLabels): void {
+  /** Creates a check's series that must exist before its first run (run counters at 0); a check that can be
+   * throttled also gets its throttle series. */
+  initCheck(labels: SeriesLabels, canBeThrottled = false): void {
     const m = this.#probe;
     m.runs.inc({ ...labels, result: "success" }, 0);
     m.runs.inc({ ...labels, result: "failure" }, 0);
     m.skipped.inc({ check: labels.check ?? "", reason: "overlap" }, 0);
+    if (canBeThrottled) {
+      m.skipped.inc({ check: labels.check ?? "", reason: "throttled" }, 0);
+      m.throttled.set(labels, 0);
+    }
+  }
+
+  /** Whether the check's runs are being held by a throttle. */
+  setThrottled(labels: SeriesLabels, isHeld: boolean): void {
+    this.#probe.throttled.set(labels, isHeld ? 1 : 0);
   }
 
   /** Records one finished run. */
@@ -215,7 +231,7 @@ export class Metrics {
   }
 
   /** Counts a run that was not started. */
-  recordSkip(check: string, reason: "overlap"): void {
+  recordSkip(check: string, reason: "overlap" | "throttled"): void {
     this.#probe.skipped.inc({ check, reason });
   }
 

@@ -3,8 +3,10 @@ import type { CheckConfig } from "../config/model.js";
 import { classifyFailure } from "../core/classify.js";
 import { createFactRecorder, type FactValues } from "../core/facts.js";
 import { ProbeError } from "../core/probe-error.js";
+import { retryAfterSeconds } from "../core/retry-after.js";
 import type { ErrorClass, Side } from "../core/taxonomy.js";
 import { createPhaseClock } from "./phase-clock.js";
+import type { ThrottleVerdict } from "./throttle.js";
 
 /** A classified failure, as metrics, logs, the status page and `once --json` report it. */
 export interface Failure {
@@ -15,6 +17,8 @@ export interface Failure {
   side: Side;
   /** Short, one line, no secrets. */
   message: string;
+  /** The API's Retry-After (seconds, capped) where the failure carried one. */
+  retryAfterSeconds?: number;
 }
 
 /** The result of one run of one check. */
@@ -141,6 +145,7 @@ export function describeFailure(error: unknown, isDeadline: boolean, currentPhas
     : classifyFailure(error);
   const cls: ErrorClass = verdict.class === "ok" ? "unknown" : verdict.class;
   const side: Side = verdict.side === "none" ? "unknown" : verdict.side;
+  const retryAfter = isDeadline ? undefined : retryAfterOf(error);
   return {
     class: cls,
     code: verdict.code,
@@ -148,7 +153,25 @@ export function describeFailure(error: unknown, isDeadline: boolean, currentPhas
     retryable: verdict.retryable,
     side,
     message: shortMessage(error),
+    ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
   };
+}
+
+/** Retry-After of an HTTP-family failure's response, if it had one. */
+function retryAfterOf(error: unknown): number | undefined {
+  if (!(error instanceof ProbeError) || error.facts === undefined || !("status" in error.facts.input)) return undefined;
+  return retryAfterSeconds(error.facts.input.headers, Date.now());
+}
+
+/** What a finished run says about its throttle scope: a throttle, or a 5xx that asked to wait, holds the scope. */
+export function throttleVerdict(outcome: RunOutcome): ThrottleVerdict {
+  const failure = outcome.failure;
+  if (failure === undefined || (failure.class !== "throttled" && failure.retryAfterSeconds === undefined)) {
+    return { isThrottled: false };
+  }
+  return failure.retryAfterSeconds === undefined
+    ? { isThrottled: true }
+    : { isThrottled: true, retryAfterSeconds: failure.retryAfterSeconds };
 }
 
 /** The error and its causes' messages on one line, bounded. */

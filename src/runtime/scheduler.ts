@@ -1,7 +1,11 @@
 import type { Logger } from "pino";
 import type { CheckConfig } from "../config/model.js";
 import { createPlanner, type Planner } from "./plan.js";
-import type { RunOutcome } from "./runner.js";
+import { throttleVerdict, type RunOutcome } from "./runner.js";
+import { ThrottleGate } from "./throttle.js";
+
+/** Why a due run was not started. */
+export type SkipReason = "overlap" | "throttled";
 
 /** setTimeout's largest delay; longer waits are chained. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -13,8 +17,8 @@ export interface SchedulerDeps {
   run(check: CheckConfig, state: unknown, cancel: AbortSignal): Promise<RunOutcome>;
   /** Called with every finished run (cancelled ones included). */
   onOutcome(outcome: RunOutcome, check: CheckConfig): void;
-  /** A run was due while the previous one was still going. */
-  onSkip(check: CheckConfig): void;
+  /** A run was due and not started: the previous one was still going, or its throttle scope is held. */
+  onSkip(check: CheckConfig, reason: SkipReason): void;
   /** How late a run started against its plan, seconds. */
   onLag(seconds: number): void;
   now?: () => number;
@@ -36,11 +40,18 @@ export class Scheduler {
   readonly #deps: SchedulerDeps;
   readonly #entries = new Map<string, Entry>();
   readonly #now: () => number;
+  readonly #throttle: ThrottleGate;
   #isRunning = false;
 
   constructor(deps: SchedulerDeps) {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
+    this.#throttle = new ThrottleGate(this.#now);
+  }
+
+  /** Epoch ms until which the check's throttle scope is held; undefined when it may run. */
+  heldUntil(check: CheckConfig): number | undefined {
+    return this.#throttle.heldUntil(check.throttleScope);
   }
 
   /** True between start and stop. */
@@ -81,6 +92,7 @@ export class Scheduler {
       added.push(check.name);
       if (this.#isRunning) this.#arm(entry, entry.planner.first(this.#now()));
     }
+    this.#throttle.retain(new Set(checks.flatMap((c) => (c.throttleScope === undefined ? [] : [c.throttleScope]))));
     return { removed, added };
   }
 
@@ -120,14 +132,26 @@ export class Scheduler {
   #fire(entry: Entry): void {
     if (!this.#isRunning || entry.cancel.signal.aborted) return;
     const now = this.#now();
+    const heldUntil = this.#throttle.heldUntil(entry.check.throttleScope);
     if (entry.running !== undefined) {
-      this.#deps.onSkip(entry.check);
+      this.#deps.onSkip(entry.check, "overlap");
       this.#deps.logger.warn({ check: entry.check.name }, "run skipped: previous run still going");
+    } else if (heldUntil !== undefined) {
+      // The API asked this credential to back off: sending now would only prolong it.
+      this.#deps.onSkip(entry.check, "throttled");
+      this.#deps.logger.info(
+        { check: entry.check.name, held_until: new Date(heldUntil).toISOString() },
+        "run held: throttled",
+      );
     } else {
       this.#deps.onLag(Math.max(0, now - entry.plannedMs) / 1000);
       entry.running = this.#deps
         .run(entry.check, entry.state, entry.cancel.signal)
-        .then((outcome) => this.#deps.onOutcome(outcome, entry.check))
+        .then((outcome) => {
+          if (outcome.status !== "cancelled")
+            this.#throttle.record(entry.check.throttleScope, throttleVerdict(outcome));
+          this.#deps.onOutcome(outcome, entry.check);
+        })
         .catch((error: unknown) => this.#deps.logger.error({ err: error, check: entry.check.name }, "run crashed"))
         .finally(() => {
           entry.running = undefined;

@@ -16,6 +16,7 @@ function check(settings: Record<string, unknown>, timeoutMs = 200): CheckConfig 
     plan: { type: "interval", everyMs: 1000 },
     timeoutMs,
     labels: {},
+    throttleScope: undefined,
     fingerprint: "t",
   };
 }

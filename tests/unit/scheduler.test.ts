@@ -17,6 +17,7 @@ function check(name: string, everyMs: number, fingerprint = name): CheckConfig {
     plan: { type: "interval", everyMs },
     timeoutMs: everyMs / 2,
     labels: {},
+    throttleScope: undefined,
     fingerprint,
   };
 }

@@ -11,6 +11,7 @@ const check = {
   plan: { type: "interval" as const, everyMs: 1000 },
   timeoutMs: 500,
   labels: {},
+  throttleScope: undefined,
   fingerprint: "x",
 };
 
