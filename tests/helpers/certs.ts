@@ -26,6 +26,10 @@ export interface TestCerts {
   selfSigned: TestCert;
   /** Signed by `ca`, valid only in January 2020. */
   expired: TestCert;
+  /** Signed by `ca` for TLS client authentication (extendedKeyUsage clientAuth), CN `suiteprobe client`. */
+  client: TestCert;
+  /** Self-signed RSA 2048 (an Entra app certificate: client assertions are signed with RSA). */
+  rsa: TestCert;
 }
 
 let cached: Promise<TestCerts> | undefined;
@@ -57,6 +61,10 @@ basicConstraints = CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
 ${SAN}
+[ client ]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
 `;
 
 async function generate(): Promise<TestCerts> {
@@ -88,6 +96,25 @@ async function generate(): Promise<TestCerts> {
       ...["-in", "leaf.csr", "-out", out],
     );
   await sign("leaf.pem", "-days", "30");
+  await openssl(
+    "req",
+    "-new",
+    ...EC_KEY,
+    "-keyout",
+    "client.key",
+    "-out",
+    "client.csr",
+    "-subj",
+    "/CN=suiteprobe client",
+  );
+  await openssl(
+    ...["ca", "-batch", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key", "-notext", "-days", "30"],
+    ...["-extensions", "client", "-in", "client.csr", "-out", "client.pem"],
+  );
+  await openssl(
+    ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "rsa.key", "-out", "rsa.pem", "-days", "30"],
+    ...["-subj", "/CN=suiteprobe entra app"],
+  );
   await sign("expired.pem", "-startdate", "20200101000000Z", "-enddate", "20200201000000Z");
   await openssl(
     ...["req", "-x509", ...EC_KEY, "-keyout", "self.key", "-out", "self.pem", "-days", "30"],
@@ -110,5 +137,7 @@ async function generate(): Promise<TestCerts> {
     leaf: load("leaf.key", "leaf.pem"),
     selfSigned: load("self.key", "self.pem"),
     expired: load("leaf.key", "expired.pem"),
+    client: load("client.key", "client.pem"),
+    rsa: load("rsa.key", "rsa.pem"),
   };
 }

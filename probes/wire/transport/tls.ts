@@ -5,7 +5,7 @@ import { z } from "zod";
 import { gaugeFact } from "../../../src/core/facts.js";
 import { ProbeError } from "../../../src/core/probe-error.js";
 
-/** TLS fields shared by every socket kind (SMTP, IMAP). */
+/** TLS fields shared by every kind that speaks TLS (SMTP, IMAP, HTTP). */
 export const tlsFields = {
   servername: z
     .string()
@@ -21,6 +21,12 @@ export const tlsFields = {
     .boolean()
     .default(false)
     .describe("Accept any certificate (expiry is still reported). Off by default; for lab use only."),
+  cert_file: z.string().min(1).optional().describe("PEM file of a client certificate (mutual TLS); needs key_file."),
+  key_file: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("PEM file of the client certificate's private key (unencrypted); needs cert_file."),
 };
 
 /** The parsed shape of `tlsFields`. */
@@ -28,6 +34,8 @@ export interface TlsSettings {
   servername?: string | undefined;
   ca_file?: string | undefined;
   insecure_skip_verify: boolean;
+  cert_file?: string | undefined;
+  key_file?: string | undefined;
 }
 
 /** Options for `tls.connect`, reading the CA file now so a vanished file is a `config` failure, not a crash. */
@@ -35,19 +43,31 @@ export async function tlsConnectOptions(settings: TlsSettings, host: string): Pr
   const servername = settings.servername ?? (isIP(host) === 0 ? host : undefined);
   const options: ConnectionOptions = { rejectUnauthorized: !settings.insecure_skip_verify };
   if (servername !== undefined) options.servername = servername;
-  if (settings.ca_file !== undefined) {
-    try {
-      options.ca = await readFile(settings.ca_file, "utf8");
-    } catch (error) {
-      throw new ProbeError(
-        `CA file ${settings.ca_file} cannot be read`,
-        { phase: "tls", facts: { protocol: "probe", input: { class: "config" } } },
-        { cause: error },
-      );
-    }
+  if (settings.ca_file !== undefined) options.ca = await readPem(settings.ca_file, "CA file");
+  if ((settings.cert_file === undefined) !== (settings.key_file === undefined)) {
+    throw new ProbeError("cert_file and key_file must be given together", {
+      phase: "tls",
+      facts: { protocol: "probe", input: { class: "config" } },
+    });
+  }
+  if (settings.cert_file !== undefined && settings.key_file !== undefined) {
+    options.cert = await readPem(settings.cert_file, "client certificate file");
+    options.key = await readPem(settings.key_file, "client key file");
   }
   // Hostname checks for IP targets without a servername still work: Node checks IP SANs against `host`.
   return options;
+}
+
+async function readPem(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    throw new ProbeError(
+      `${what} ${path} cannot be read`,
+      { phase: "tls", facts: { protocol: "probe", input: { class: "config" } } },
+      { cause: error },
+    );
+  }
 }
 
 /** Earliest `valid_to` of the peer's certificate chain, Unix seconds; undefined when there is no certificate. */
