@@ -1,0 +1,4 @@
+/** placeholder */
+export function dashboardJson(): object {
+  return {};
+}
