@@ -5,6 +5,7 @@ import { prometheusGroups, prometheusRuleFile, prometheusRuleResource } from "./
 import { runbookMarkdown } from "./outputs/runbook.js";
 import { pretty, yamlText } from "./outputs/yaml-text.js";
 import { dashboardJson } from "./dashboard.js";
+import { KUBERNETES_MANIFESTS } from "./kubernetes.js";
 
 /** Generated files by repository-relative path. */
 export async function generatedFiles(): Promise<Record<string, string>> {
@@ -25,6 +26,9 @@ export async function generatedFiles(): Promise<Record<string, string>> {
     "deploy/grafana/dashboards/suiteprobe.json": () => pretty("suiteprobe.json", JSON.stringify(dashboardJson())),
     "docs/runbook.md": () => pretty("runbook.md", runbookMarkdown()),
   };
+  for (const [file, manifest] of Object.entries(KUBERNETES_MANIFESTS)) {
+    files[`deploy/kubernetes/${file}`] = () => yamlText(file, manifest);
+  }
   const out: Record<string, string> = {};
   for (const [path, make] of Object.entries(files)) out[path] = await make();
   return out;
