@@ -33,6 +33,12 @@ describe("generated deploy files", () => {
       expect(anchor).toBe(rule.alert.toLowerCase());
     }
   });
+
+  it("are all named in the README's alert table for the on-call person", () => {
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const table = readme.slice(readme.indexOf("### Alerts for the on-call person"), readme.indexOf("### Compose"));
+    for (const alert of ALERTS) expect(table, alert.name).toContain(`\`${alert.name}\``);
+  });
 });
 
 describe("every registered probe kind", () => {
