@@ -2,9 +2,10 @@
 # Installs the Debian packages the integration tests drive as real servers:
 #   dovecot-imapd  a real IMAP server for the imap and mail_roundtrip probes
 #   prometheus     promtool (metric lint, rule tests) and a real Prometheus for scrapes
+#   prometheus-alertmanager  amtool, which checks deploy/compose/alertmanager.yml
 # Idempotent: skips apt when every package is already installed.
 set -euo pipefail
-packages=(dovecot-imapd prometheus openssl)
+packages=(dovecot-imapd prometheus prometheus-alertmanager openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

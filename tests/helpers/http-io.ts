@@ -3,6 +3,7 @@ import type { PhaseClock } from "../../src/core/probe.js";
 import { createLogger } from "../../src/logging.js";
 import { createPhaseClock } from "../../src/runtime/phase-clock.js";
 import type { HttpIo } from "../../probes/wire/http/client.js";
+import { HTTP_PHASES } from "../../probes/wire/http/connector.js";
 
 /** An HttpIo as a run would give it: a signal aborted after `timeoutMs` (as at the deadline), phases, a debug logger
  * whose output is captured in `logs()` (the agent's logger, with its redaction). */
@@ -26,7 +27,8 @@ export function testIo(timeoutMs = 5000): {
       callback();
     },
   });
-  const phases = createPhaseClock();
+  // The HTTP phases plus `auth`, the token request a Microsoft check times first.
+  const phases = createPhaseClock([...HTTP_PHASES, "auth"]);
   return {
     io: { signal: controller.signal, phases, logger: createLogger("debug", sink) },
     phases,
