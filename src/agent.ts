@@ -23,7 +23,10 @@ export class Agent {
   readonly #scheduler: Scheduler;
   readonly #status = new Map<string, CheckStatus>();
   #config: AgentConfig | undefined;
-  #reloading: Promise<LoadResult> | undefined;
+  /** A reload asked for but not yet reading the file; later requests share it. */
+  #queued: Promise<LoadResult> | undefined;
+  /** The end of the reload chain: reloads run one after another, never two at once. */
+  #reloadTail: Promise<unknown> = Promise.resolve();
 
   constructor(deps: { kinds: readonly ProbeKind<unknown>[]; configPath: string; logger: Logger; metrics: Metrics }) {
     this.#kinds = deps.kinds;
@@ -58,16 +61,32 @@ export class Agent {
     this.#scheduler.start();
   }
 
-  /** Re-reads the config file; a valid one replaces the old, an invalid one is logged and the old keeps running. */
+  /** Re-reads the config file; a valid one replaces the old, an invalid one is logged and the old keeps running.
+   * Reloads are serialised and the last request wins: a request made while another reload is reading the file gets
+   * a fresh read after it (requests waiting together share that read), and each resolves with what its read found. */
   reload(): Promise<LoadResult> {
-    // Two reloads at once (SIGHUP and POST together) share one read.
-    this.#reloading ??= this.#reload().finally(() => {
-      this.#reloading = undefined;
+    if (this.#queued !== undefined) return this.#queued;
+    const queued = this.#reloadTail.then(() => {
+      this.#queued = undefined;
+      return this.#reload();
     });
-    return this.#reloading;
+    this.#queued = queued;
+    this.#reloadTail = queued.catch(() => undefined);
+    return queued;
   }
 
   async #reload(): Promise<LoadResult> {
+    try {
+      return await this.#loadAndApply();
+    } catch (error) {
+      // Nothing may escape a reload as a rejection; the old config keeps running and the gauge says so.
+      this.#metrics.reloadSuccessful.set(0);
+      this.#logger.error({ err: error }, "config reload failed; the previous config keeps running");
+      return { ok: false, errors: [`${this.#configPath}: config reload failed (${(error as Error).name})`] };
+    }
+  }
+
+  async #loadAndApply(): Promise<LoadResult> {
     const result = await loadConfigFile(this.#configPath, this.#kinds);
     if (!result.ok) {
       this.#metrics.reloadSuccessful.set(0);
