@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { AgentConfig, CheckConfig, LoadResult } from "./config/model.js";
 import { loadConfigFile } from "./config/load.js";
+import { escapeControl } from "./core/control-chars.js";
 import type { ProbeKind } from "./core/probe.js";
 import type { Metrics, SeriesLabels } from "./metrics/metrics.js";
 import { failureFields, runCheck, type RunOutcome } from "./runtime/runner.js";
@@ -191,5 +192,7 @@ export function resultLogFields(outcome: RunOutcome): Record<string, unknown> {
     duration_ms: Math.round(outcome.durationSeconds * 1000),
     phases_ms: Object.fromEntries(Object.entries(outcome.phases).map(([p, s]) => [p, Math.round(s * 1000)])),
     ...failureFields(outcome.failure),
+    // JSON escapes C0 controls but not C1 (U+009B is a CSI on some terminals) or bidi overrides.
+    ...(outcome.failure && { message: escapeControl(outcome.failure.message) }),
   };
 }

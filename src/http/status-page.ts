@@ -1,10 +1,12 @@
 import type { CheckStatus } from "../agent.js";
+import { escapeControl } from "../core/control-chars.js";
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
-/** HTML-escapes text (targets and messages come from config and from peers). */
+/** HTML-escapes text (targets and messages come from config and from peers); control characters become visible
+ * escapes so that a page saved or copied into a terminal carries none. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+  return escapeControl(text).replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 }
 
 function time(date: Date | undefined): string {
