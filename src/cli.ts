@@ -132,7 +132,8 @@ async function main(argv: string[]): Promise<number> {
   const problems = [...(loaded.ok ? [] : loaded.errors), ...(web.ok ? [] : web.errors)];
   if (!loaded.ok || !web.ok) {
     for (const line of problems) console.error(line);
-    console.error(`suiteprobe: ${problems.length} problem(s) in the configuration; nothing was run`);
+    const files = webPath === undefined ? options.config : `${options.config} and ${webPath}`;
+    console.error(`suiteprobe: ${files}: ${problems.length} problem(s); nothing was run`);
     return EXIT.usage;
   }
   switch (command) {

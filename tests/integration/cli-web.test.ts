@@ -16,7 +16,7 @@ describe("--web.config.file", () => {
       `${web}: basic_auth_users.alice: must be a bcrypt hash ($2y$10$...), never a plain password`,
       `${web}: tls_server_config.cert_file: /nonexistent/c.pem cannot be read (ENOENT)`,
       `${web}: tls_server_config.key_file: is required (or key inline)`,
-      "suiteprobe: 4 problem(s) in the configuration; nothing was run",
+      `suiteprobe: ${config} and ${web}: 4 problem(s); nothing was run`,
     ]);
     expect(result.stderr).not.toContain("hunter2");
   });
