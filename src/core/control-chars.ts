@@ -1,4 +1,5 @@
 /** C0 and C1 control characters, DEL, and the Unicode bidi overrides/isolates that reorder what a terminal shows. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };

@@ -7,6 +7,7 @@ import { fakeKind } from "../helpers/fake-kind.js";
 
 /** ESC-based colour and title sequences, a C1 CSI, a bidi override, BEL, CR and a NUL, as a hostile server sends. */
 const HOSTILE = "421 \u001b[31mred\u001b[0m \u001b]0;pwned\u0007 \u009b2J \u202Eevil\r\n\u0000end";
+// eslint-disable-next-line no-control-regex -- the characters a hostile server sends
 const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 const outcome: RunOutcome = {
