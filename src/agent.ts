@@ -13,6 +13,14 @@ export interface CheckStatus {
   last?: RunOutcome;
   lastSuccessAt?: Date;
   nextRunAt?: Date;
+  /** End of the first failed run of the current streak of failures; unset while the check succeeds. */
+  failingSince?: Date;
+}
+
+/** A refused reload, as the status page shows it (the problems themselves are in the log only). */
+export interface ReloadFailure {
+  at: Date;
+  problems: number;
 }
 
 /** The running agent: config, scheduler, metrics, reload. Knows no protocol. */
@@ -24,6 +32,7 @@ export class Agent {
   readonly #scheduler: Scheduler;
   readonly #status = new Map<string, CheckStatus>();
   #config: AgentConfig | undefined;
+  #lastReloadFailure: ReloadFailure | undefined;
   /** A reload asked for but not yet reading the file; later requests share it. */
   #queued: Promise<LoadResult> | undefined;
   /** The end of the reload chain: reloads run one after another, never two at once. */
@@ -47,6 +56,11 @@ export class Agent {
   /** The config in force, once loaded. */
   get config(): AgentConfig | undefined {
     return this.#config;
+  }
+
+  /** The last reload, when it was refused; cleared by a successful one. */
+  get lastReloadFailure(): ReloadFailure | undefined {
+    return this.#lastReloadFailure;
   }
 
   /** Ready: a config is loaded and the scheduler runs. */
@@ -82,6 +96,7 @@ export class Agent {
     } catch (error) {
       // Nothing may escape a reload as a rejection; the old config keeps running and the gauge says so.
       this.#metrics.reloadSuccessful.set(0);
+      this.#lastReloadFailure = { at: new Date(), problems: 1 };
       this.#logger.error({ err: error }, "config reload failed; the previous config keeps running");
       return { ok: false, errors: [`${this.#configPath}: config reload failed (${(error as Error).name})`] };
     }
@@ -91,6 +106,7 @@ export class Agent {
     const result = await loadConfigFile(this.#configPath, this.#kinds);
     if (!result.ok) {
       this.#metrics.reloadSuccessful.set(0);
+      this.#lastReloadFailure = { at: new Date(), problems: result.errors.length };
       for (const line of result.errors) this.#logger.error({ problem: line }, "config reload refused");
       this.#logger.error({ problems: result.errors.length }, "config reload failed; the previous config keeps running");
       return result;
@@ -103,6 +119,7 @@ export class Agent {
       this.#logger.warn("agent.listen changed: it takes effect on restart");
     }
     await this.#apply(result.config);
+    this.#lastReloadFailure = undefined;
     this.#metrics.reloadSuccessful.set(1);
     this.#metrics.reloadTimestamp.set(Date.now() / 1000);
     this.#logger.info({ checks: result.config.checks.length }, "config reloaded");
@@ -176,8 +193,15 @@ export class Agent {
         failure: { class: outcome.failure.class, code: outcome.failure.code, phase: outcome.failure.phase },
       }),
     });
-    const lastSuccessAt = outcome.status === "success" ? outcome.endedAt : this.#status.get(check.name)?.lastSuccessAt;
-    this.#status.set(check.name, lastSuccessAt ? { check, last: outcome, lastSuccessAt } : { check, last: outcome });
+    const before = this.#status.get(check.name);
+    const lastSuccessAt = outcome.status === "success" ? outcome.endedAt : before?.lastSuccessAt;
+    const failingSince = outcome.status === "success" ? undefined : (before?.failingSince ?? outcome.endedAt);
+    this.#status.set(check.name, {
+      check,
+      last: outcome,
+      ...(lastSuccessAt && { lastSuccessAt }),
+      ...(failingSince && { failingSince }),
+    });
     this.#logger.info(resultLogFields(outcome), `check ${outcome.status}`);
   }
 }

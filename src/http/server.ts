@@ -78,7 +78,11 @@ export function createHttpServer(deps: HttpServerDeps): Server {
         return send(
           200,
           "text/html; charset=utf-8",
-          renderStatusPage(agent.statuses(), { version, location: agent.config?.location ?? "" }),
+          renderStatusPage(agent.statuses(), {
+            version,
+            location: agent.config?.location ?? "",
+            reloadFailure: agent.lastReloadFailure,
+          }),
         );
       default:
         return ROUTES.includes(path) ? send(405, TEXT, "method not allowed\n") : send(404, TEXT, "not found\n");

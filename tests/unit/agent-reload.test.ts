@@ -120,3 +120,37 @@ describe("overlapping reloads", () => {
     await agent.stop();
   });
 });
+
+describe("failing since", () => {
+  it("the agent remembers when a check started failing and forgets it on success; a failed reload is kept", async () => {
+    const path = join(tempDir(), "config.yaml");
+    writeFileSync(
+      path,
+      "checks:\n  - { name: f, kind: fake, target: 127.0.0.1, interval: 1s, timeout: 500ms, fake: { mode: fail } }\n",
+    );
+    const registry = new Registry();
+    const metrics = new Metrics(registry, { version: "t", nodeVersion: process.version });
+    const agent = new Agent({ kinds: fakeKinds, configPath: path, logger: silent, metrics });
+    const loaded = await loadConfigFile(path, fakeKinds);
+    if (!loaded.ok) throw new Error(loaded.errors.join("\n"));
+    await agent.start(loaded.config);
+    const waitFor = async (ok: () => boolean) => {
+      for (let i = 0; i < 60 && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
+    };
+    await waitFor(() => agent.statuses()[0]?.last !== undefined);
+    const first = agent.statuses()[0];
+    expect(first?.failingSince).toEqual(first?.last?.endedAt);
+    await waitFor(() => agent.statuses()[0]?.last?.endedAt !== first?.last?.endedAt);
+    expect(agent.statuses()[0]?.failingSince).toEqual(first?.last?.endedAt);
+
+    writeFileSync(path, "checks: [");
+    await agent.reload();
+    expect(agent.lastReloadFailure?.problems).toBe(1);
+    writeFileSync(path, "checks:\n  - { name: f, kind: fake, target: 127.0.0.1, interval: 1s, timeout: 500ms }\n");
+    await agent.reload();
+    expect(agent.lastReloadFailure).toBeUndefined();
+    await waitFor(() => agent.statuses()[0]?.last?.status === "success");
+    expect(agent.statuses()[0]?.failingSince).toBeUndefined();
+    await agent.stop();
+  });
+});
