@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { AgentConfig, CheckConfig, LoadResult } from "./config/model.js";
 import { loadConfigFile } from "./config/load.js";
+import { escapeControl } from "./core/control-chars.js";
 import type { AnyProbeKind } from "./core/probe.js";
 import type { Metrics, SeriesLabels } from "./metrics/metrics.js";
 import { failureFields, runCheck, type RunOutcome } from "./runtime/runner.js";
@@ -12,6 +13,14 @@ export interface CheckStatus {
   last?: RunOutcome;
   lastSuccessAt?: Date;
   nextRunAt?: Date;
+  /** End of the first failed run of the current streak of failures; unset while the check succeeds. */
+  failingSince?: Date;
+}
+
+/** A refused reload, as the status page shows it (the problems themselves are in the log only). */
+export interface ReloadFailure {
+  at: Date;
+  problems: number;
 }
 
 /** The running agent: config, scheduler, metrics, reload. Knows no protocol. */
@@ -23,7 +32,11 @@ export class Agent {
   readonly #scheduler: Scheduler;
   readonly #status = new Map<string, CheckStatus>();
   #config: AgentConfig | undefined;
-  #reloading: Promise<LoadResult> | undefined;
+  #lastReloadFailure: ReloadFailure | undefined;
+  /** A reload asked for but not yet reading the file; later requests share it. */
+  #queued: Promise<LoadResult> | undefined;
+  /** The end of the reload chain: reloads run one after another, never two at once. */
+  #reloadTail: Promise<unknown> = Promise.resolve();
 
   constructor(deps: { kinds: readonly AnyProbeKind[]; configPath: string; logger: Logger; metrics: Metrics }) {
     this.#kinds = deps.kinds;
@@ -48,6 +61,11 @@ export class Agent {
     return this.#config;
   }
 
+  /** The last reload, when it was refused; cleared by a successful one. */
+  get lastReloadFailure(): ReloadFailure | undefined {
+    return this.#lastReloadFailure;
+  }
+
   /** Ready: a config is loaded and the scheduler runs. */
   get isReady(): boolean {
     return this.#config !== undefined && this.#scheduler.isRunning;
@@ -61,19 +79,37 @@ export class Agent {
     this.#scheduler.start();
   }
 
-  /** Re-reads the config file; a valid one replaces the old, an invalid one is logged and the old keeps running. */
+  /** Re-reads the config file; a valid one replaces the old, an invalid one is logged and the old keeps running.
+   * Reloads are serialised and the last request wins: a request made while another reload is reading the file gets
+   * a fresh read after it (requests waiting together share that read), and each resolves with what its read found. */
   reload(): Promise<LoadResult> {
-    // Two reloads at once (SIGHUP and POST together) share one read.
-    this.#reloading ??= this.#reload().finally(() => {
-      this.#reloading = undefined;
+    if (this.#queued !== undefined) return this.#queued;
+    const queued = this.#reloadTail.then(() => {
+      this.#queued = undefined;
+      return this.#reload();
     });
-    return this.#reloading;
+    this.#queued = queued;
+    this.#reloadTail = queued.catch(() => undefined);
+    return queued;
   }
 
   async #reload(): Promise<LoadResult> {
+    try {
+      return await this.#loadAndApply();
+    } catch (error) {
+      // Nothing may escape a reload as a rejection; the old config keeps running and the gauge says so.
+      this.#metrics.reloadSuccessful.set(0);
+      this.#lastReloadFailure = { at: new Date(), problems: 1 };
+      this.#logger.error({ err: error }, "config reload failed; the previous config keeps running");
+      return { ok: false, errors: [`${this.#configPath}: config reload failed (${(error as Error).name})`] };
+    }
+  }
+
+  async #loadAndApply(): Promise<LoadResult> {
     const result = await loadConfigFile(this.#configPath, this.#kinds);
     if (!result.ok) {
       this.#metrics.reloadSuccessful.set(0);
+      this.#lastReloadFailure = { at: new Date(), problems: result.errors.length };
       for (const line of result.errors) this.#logger.error({ problem: line }, "config reload refused");
       this.#logger.error({ problems: result.errors.length }, "config reload failed; the previous config keeps running");
       return result;
@@ -86,6 +122,7 @@ export class Agent {
       this.#logger.warn("agent.listen changed: it takes effect on restart");
     }
     await this.#apply(result.config);
+    this.#lastReloadFailure = undefined;
     this.#metrics.reloadSuccessful.set(1);
     this.#metrics.reloadTimestamp.set(Date.now() / 1000);
     this.#logger.info({ checks: result.config.checks.length }, "config reloaded");
@@ -170,8 +207,15 @@ export class Agent {
     if (check.throttleScope !== undefined) {
       this.#metrics.setThrottled(this.seriesLabels(check), this.#scheduler.heldUntil(check) !== undefined);
     }
-    const lastSuccessAt = outcome.status === "success" ? outcome.endedAt : this.#status.get(check.name)?.lastSuccessAt;
-    this.#status.set(check.name, lastSuccessAt ? { check, last: outcome, lastSuccessAt } : { check, last: outcome });
+    const before = this.#status.get(check.name);
+    const lastSuccessAt = outcome.status === "success" ? outcome.endedAt : before?.lastSuccessAt;
+    const failingSince = outcome.status === "success" ? undefined : (before?.failingSince ?? outcome.endedAt);
+    this.#status.set(check.name, {
+      check,
+      last: outcome,
+      ...(lastSuccessAt && { lastSuccessAt }),
+      ...(failingSince && { failingSince }),
+    });
     this.#logger.info(resultLogFields(outcome), `check ${outcome.status}`);
   }
 }
@@ -186,5 +230,7 @@ export function resultLogFields(outcome: RunOutcome): Record<string, unknown> {
     duration_ms: Math.round(outcome.durationSeconds * 1000),
     phases_ms: Object.fromEntries(Object.entries(outcome.phases).map(([p, s]) => [p, Math.round(s * 1000)])),
     ...failureFields(outcome.failure),
+    // JSON escapes C0 controls but not C1 (U+009B is a CSI on some terminals) or bidi overrides.
+    ...(outcome.failure && { message: escapeControl(outcome.failure.message) }),
   };
 }

@@ -8,7 +8,9 @@ import { Agent } from "./agent.js";
 import { runClassifyCommand } from "./classify-command.js";
 import { loadConfigFile } from "./config/load.js";
 import type { AgentConfig } from "./config/model.js";
+import { connectionCap, DEFAULT_MAX_CONNECTIONS, defaultLimits, openFileLimit } from "./server/limits.js";
 import { createHttpServer, listen } from "./server/server.js";
+import { loadWebConfigFile, OPEN_WEB_CONFIG, type WebConfig } from "./server/web-config.js";
 import { createLogger } from "./logging.js";
 import { Metrics } from "./metrics/metrics.js";
 import { outcomeJson, outcomeTable, runOnce } from "./once.js";
@@ -31,18 +33,24 @@ Commands:
 
 Run "suiteprobe <command> --help" for a command's options.
 Exit codes: 0 ok, 1 a check failed, 2 bad usage or invalid config.`,
-  run: `Usage: suiteprobe run --config FILE
+  run: `Usage: suiteprobe run --config FILE [--web.config.file FILE] [--web.enable-lifecycle]
+                      [--web.max-connections N]
 
-Runs the agent. SIGHUP or POST /-/reload re-reads the config (an invalid one is refused and the old one keeps
-running); SIGTERM/SIGINT abort runs in flight, close the server and exit 0.`,
+Runs the agent. SIGHUP (or POST /-/reload with --web.enable-lifecycle) re-reads the config (an invalid one is
+refused and the old one keeps running); SIGTERM/SIGINT abort runs in flight, close the server and exit 0.
+
+  --web.config.file FILE     TLS and basic auth for every endpoint, in exporter-toolkit's web config format
+  --web.enable-lifecycle     accept POST /-/reload (otherwise 403, as in Prometheus)
+  --web.max-connections N    most open HTTP connections (default ${DEFAULT_MAX_CONNECTIONS}; at most a quarter of the
+                             open-file limit, the rest is kept for probes)`,
   once: `Usage: suiteprobe once --config FILE [--check NAME]... [--json]
 
 Runs the checks (all, or those named) once now. Prints a table, or with --json one JSON object per line.
 Exit 0 when all succeeded, 1 when any failed, 2 on a config error.`,
-  "check-config": `Usage: suiteprobe check-config --config FILE
+  "check-config": `Usage: suiteprobe check-config --config FILE [--web.config.file FILE]
 
-Validates the config: one line per problem as "path: message" and exit 2, or a summary (checks per kind,
-next run times) and exit 0.`,
+Validates the config (and the web config when given): one line per problem as "path: message" and exit 2, or a
+summary (checks per kind, next run times) and exit 0.`,
   classify: `Usage: suiteprobe classify < facts.jsonl
 
 Reads JSON lines {"protocol": "smtp"|"imap"|"http"|"graph"|"slack"|"entra"|"net"|"tls", "input": {...}}
@@ -55,9 +63,26 @@ const OPTIONS = {
   check: { type: "string", multiple: true },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
+  "web.config.file": { type: "string" },
+  "web.enable-lifecycle": { type: "boolean" },
+  "web.max-connections": { type: "string" },
 } satisfies ParseArgsConfig["options"];
 
-type Options = { config?: string; check?: string[]; json?: boolean; help?: boolean };
+type Options = {
+  config?: string;
+  check?: string[];
+  json?: boolean;
+  help?: boolean;
+  "web.config.file"?: string;
+  "web.enable-lifecycle"?: boolean;
+  "web.max-connections"?: string;
+};
+
+/** Which commands take which web flags; any other use is a usage error. */
+const WEB_FLAGS: Record<string, readonly (keyof Options)[]> = {
+  run: ["web.config.file", "web.enable-lifecycle", "web.max-connections"],
+  "check-config": ["web.config.file"],
+};
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -85,25 +110,46 @@ async function main(argv: string[]): Promise<number> {
     console.log(help);
     return EXIT.ok;
   }
+  const misplaced = (["web.config.file", "web.enable-lifecycle", "web.max-connections"] as const).filter(
+    (flag) => options[flag] !== undefined && !(WEB_FLAGS[command] ?? []).includes(flag),
+  );
+  if (misplaced.length > 0) {
+    console.error(`suiteprobe ${command}: --${misplaced.join(", --")} is not an option of ${command}\n\n${help}`);
+    return EXIT.usage;
+  }
+  const maxConnections = Number(options["web.max-connections"] ?? DEFAULT_MAX_CONNECTIONS);
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+    console.error(`suiteprobe ${command}: --web.max-connections must be a whole number of at least 1`);
+    return EXIT.usage;
+  }
   if (command === "classify") return runClassifyCommand(process.stdin, process.stdout);
   if (options.config === undefined) {
     console.error(`suiteprobe ${command}: --config FILE is required\n\n${help}`);
     return EXIT.usage;
   }
   const loaded = await loadConfigFile(options.config, PROBE_KINDS);
-  if (!loaded.ok) {
-    for (const line of loaded.errors) console.error(line);
-    console.error(`suiteprobe: ${options.config}: ${loaded.errors.length} problem(s); nothing was run`);
+  const webPath = options["web.config.file"];
+  const web = webPath === undefined ? { ok: true as const, config: OPEN_WEB_CONFIG } : loadWebConfigFile(webPath);
+  const problems = [...(loaded.ok ? [] : loaded.errors), ...(web.ok ? [] : web.errors)];
+  if (!loaded.ok || !web.ok) {
+    for (const line of problems) console.error(line);
+    const files = webPath === undefined ? options.config : `${options.config} and ${webPath}`;
+    console.error(`suiteprobe: ${files}: ${problems.length} problem(s); nothing was run`);
     return EXIT.usage;
   }
   switch (command) {
     case "check-config":
       console.log(summarise(options.config, loaded.config));
+      if (webPath !== undefined) console.log(summariseWeb(webPath, web.config));
       return EXIT.ok;
     case "once":
       return once(loaded.config, options);
     default:
-      return run(options.config, loaded.config);
+      return run(options.config, loaded.config, {
+        web: web.config,
+        isLifecycleEnabled: options["web.enable-lifecycle"] === true,
+        maxConnections,
+      });
   }
 }
 
@@ -131,6 +177,12 @@ function summarise(path: string, config: AgentConfig): string {
   return lines.join("\n");
 }
 
+function summariseWeb(path: string, web: WebConfig): string {
+  const tls =
+    web.tls === undefined ? "plain HTTP" : `TLS (${web.tls.minVersion}+, client certs: ${web.tls.clientAuth})`;
+  return `${path}: OK, ${tls}, ${web.users.size} basic-auth user(s), ${Object.keys(web.headers).length} extra header(s)`;
+}
+
 async function once(config: AgentConfig, options: Options): Promise<number> {
   const names = options.check ?? [];
   const unknown = names.filter((n) => !config.checks.some((c) => c.name === n));
@@ -147,20 +199,47 @@ async function once(config: AgentConfig, options: Options): Promise<number> {
   return outcomes.every((o) => o.status === "success") ? EXIT.ok : EXIT.failed;
 }
 
-async function run(configPath: string, config: AgentConfig): Promise<number> {
+async function run(
+  configPath: string,
+  config: AgentConfig,
+  http: { web: WebConfig; isLifecycleEnabled: boolean; maxConnections: number },
+): Promise<number> {
   const version = readVersion();
   const logger = createLogger(config.logLevel);
   const registry = new Registry();
   const metrics = new Metrics(registry, { version, nodeVersion: process.version }, collectFacts(PROBE_KINDS));
   const agent = new Agent({ kinds: PROBE_KINDS, configPath, logger, metrics });
-  const server = createHttpServer({ agent, registry, logger, version });
+  const fdLimit = openFileLimit();
+  const cap = connectionCap(http.maxConnections, fdLimit);
+  if (cap < http.maxConnections) {
+    logger.warn({ requested: http.maxConnections, cap, open_file_limit: fdLimit }, "HTTP connection cap lowered");
+  }
+  const server = createHttpServer({
+    agent,
+    registry,
+    logger,
+    version,
+    web: http.web,
+    isLifecycleEnabled: http.isLifecycleEnabled,
+    limits: defaultLimits(cap),
+  });
 
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection (kept running)"));
   process.on("uncaughtException", (error) => logger.error({ err: error }, "uncaught exception (kept running)"));
 
   try {
     const address = await listen(server, config.listen.host, config.listen.port);
-    logger.info({ address: `${address.address}:${address.port}`, version }, "listening");
+    logger.info(
+      {
+        address: `${address.address}:${address.port}`,
+        version,
+        tls: http.web.tls !== undefined,
+        basic_auth: http.web.users.size > 0,
+        lifecycle: http.isLifecycleEnabled,
+        max_connections: cap,
+      },
+      "listening",
+    );
   } catch (error) {
     logger.fatal({ err: error }, `cannot listen on ${config.listen.host}:${config.listen.port}`);
     return EXIT.failed;

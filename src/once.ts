@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { AgentConfig, CheckConfig } from "./config/model.js";
+import { escapeControl } from "./core/control-chars.js";
 import { factRecord } from "./core/facts.js";
 import { failureFields, runCheck, type RunOutcome } from "./runtime/runner.js";
 
@@ -50,18 +51,21 @@ function ms(seconds: number): string {
  * and the message. */
 export function outcomeTable(outcomes: readonly RunOutcome[]): string {
   const head = ["CHECK", "KIND", "RESULT", "CLASS", "CODE", "PHASE", "DURATION", "PHASES"];
-  const rows = outcomes.map((o) => [
-    o.check,
-    o.kind,
-    o.status,
-    o.failure?.class ?? "-",
-    o.failure?.code ?? "-",
-    o.failure?.phase ?? "-",
-    ms(o.durationSeconds),
-    Object.entries(o.phases)
-      .map(([phase, seconds]) => `${phase}=${ms(seconds).replace(" ", "")}`)
-      .join(" "),
-  ]);
+  // Every cell and message may hold peer text: control characters are printed as escapes, never raw.
+  const rows = outcomes.map((o) =>
+    [
+      o.check,
+      o.kind,
+      o.status,
+      o.failure?.class ?? "-",
+      o.failure?.code ?? "-",
+      o.failure?.phase ?? "-",
+      ms(o.durationSeconds),
+      Object.entries(o.phases)
+        .map(([phase, seconds]) => `${phase}=${ms(seconds).replace(" ", "")}`)
+        .join(" "),
+    ].map(escapeControl),
+  );
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
     cells
@@ -74,7 +78,7 @@ export function outcomeTable(outcomes: readonly RunOutcome[]): string {
     const facts = Object.entries(factRecord(o.facts)).map(([name, value]) => `${name}=${Number(value.toFixed(3))}`);
     if (facts.length > 0) out.push(`  · ${facts.join(" ")}`);
     if (o.failure !== undefined) {
-      out.push(`  ↳ retryable=${o.failure.retryable} side=${o.failure.side}: ${o.failure.message}`);
+      out.push(`  ↳ retryable=${o.failure.retryable} side=${o.failure.side}: ${escapeControl(o.failure.message)}`);
     }
   });
   return `${out.join("\n")}\n`;

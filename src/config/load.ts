@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import cron from "node-cron";
 import { parseDocument } from "yaml";
 import type { AnyProbeKind, SocketEndpoint, Target } from "../core/probe.js";
@@ -7,7 +7,14 @@ import { formatIssues, formatPath } from "./format-issues.js";
 import type { AgentConfig, CheckConfig, LoadResult, Plan } from "./model.js";
 import { z } from "zod";
 import { buildCheckSchema, buildTopSchema } from "./schema.js";
-import { Secret } from "../core/secret.js";
+import { Secret, secretRef } from "../core/secret.js";
+
+/** Largest config file the agent reads (4 MiB): a bigger one is refused before it can exhaust memory. */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+/** Most alias uses YAML may expand; stops a "billion laughs" document (yaml's own default, made explicit). */
+const MAX_ALIAS_COUNT = 100;
+/** Most problem lines reported for one config; a huge broken file must not produce a huge error list. */
+const MAX_PROBLEMS = 200;
 
 const DEFAULT_INTERVAL_MS = 60_000;
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -16,16 +23,56 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 export async function loadConfigFile(path: string, kinds: readonly AnyProbeKind[]): Promise<LoadResult> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    const read = await readCapped(path, MAX_CONFIG_BYTES);
+    if (read === undefined) {
+      return {
+        ok: false,
+        errors: [`${path}: config file is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB; refused`],
+      };
+    }
+    text = read;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? "error";
     return { ok: false, errors: [`${path}: cannot read config file (${code})`] };
   }
-  return parseConfigText(text, kinds, path);
+  try {
+    return parseConfigText(text, kinds, path);
+  } catch (error) {
+    // A bug in a rule must not escape a reload as a rejection: it is reported as a config problem.
+    return { ok: false, errors: [`${path}: config cannot be loaded (${(error as Error).name})`] };
+  }
 }
 
-/** Validates config text: YAML syntax, schema, then the rules across fields. All problems at once. */
+/** The file's text, or undefined when it holds more than `cap` bytes. Reads in chunks, so a FIFO or a device that
+ * never ends (/dev/zero) costs at most `cap` bytes of memory. */
+async function readCapped(path: string, cap: number): Promise<string | undefined> {
+  const handle = await open(path, "r");
+  try {
+    const buffer = Buffer.alloc(cap + 1);
+    let length = 0;
+    while (length <= cap) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    return length > cap ? undefined : buffer.toString("utf8", 0, length);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Validates config text: YAML syntax, schema, then the rules across fields. All problems at once; never throws. */
 export function parseConfigText(text: string, kinds: readonly AnyProbeKind[], source = "config"): LoadResult {
+  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
+    return { ok: false, errors: [`${source}: config is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB; refused`] };
+  }
+  const result = parseDocumentText(text, kinds, source);
+  if (result.ok || result.errors.length <= MAX_PROBLEMS) return result;
+  const more = result.errors.length - MAX_PROBLEMS;
+  return { ok: false, errors: [...result.errors.slice(0, MAX_PROBLEMS), `${source}: ... and ${more} more problem(s)`] };
+}
+
+function parseDocumentText(text: string, kinds: readonly AnyProbeKind[], source: string): LoadResult {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     return {
@@ -37,16 +84,32 @@ export function parseConfigText(text: string, kinds: readonly AnyProbeKind[], so
       }),
     };
   }
-  const raw: unknown = document.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (error) {
+    // yaml throws (a ReferenceError) for an unresolved alias and for an alias expansion over the limit.
+    return { ok: false, errors: [`${source}: YAML alias cannot be resolved: ${(error as Error).message}`] };
+  }
   const top = buildTopSchema(z.unknown()).safeParse(raw, { reportInput: true });
   if (!top.success) {
     // The checks may still be worth reading for their own problems, but only if they are a list.
     const checks = (raw as { checks?: unknown }).checks;
-    const rest = Array.isArray(checks) ? parseChecks(checks, kinds).errors : [];
+    const rest = Array.isArray(checks) ? checkProblems(checks, kinds) : [];
     return { ok: false, errors: [...formatIssues(top.error.issues), ...rest] };
   }
   const { checks, errors } = parseChecks(top.data.checks, kinds);
   return resolveConfig(top.data, checks, errors, kinds);
+}
+
+/** Every problem of each check on its own (schema and secret references), when the top level is already refused. */
+function checkProblems(checks: readonly unknown[], kinds: readonly AnyProbeKind[]): string[] {
+  const { checks: parsed, errors } = parseChecks(checks, kinds);
+  for (const { index, check } of parsed) {
+    const kind = kinds.find((k) => k.id === check.kind);
+    if (kind !== undefined) errors.push(...secretProblems(check[kind.id], ["checks", index, kind.id]));
+  }
+  return errors;
 }
 
 /** Parses each check on its own, so that one bad check does not hide the problems of the next. */
@@ -60,7 +123,11 @@ function parseChecks(
   checks.forEach((raw, index) => {
     const result = schema.safeParse(raw, { reportInput: true });
     if (result.success) parsed.push({ index, raw, check: result.data });
-    else errors.push(...formatIssues(result.error.issues.map((i) => ({ ...i, path: ["checks", index, ...i.path] }))));
+    else {
+      errors.push(...formatIssues(result.error.issues.map((i) => ({ ...i, path: ["checks", index, ...i.path] }))));
+      // A schema error must not hide an unreadable secret: check the references the check names all the same.
+      errors.push(...rawSecretProblems(raw, ["checks", index]));
+    }
   });
   return { checks: parsed, errors };
 }
@@ -247,6 +314,19 @@ function secretProblems(value: unknown, path: (string | number)[]): string[] {
   if (Array.isArray(value)) return value.flatMap((item, i) => secretProblems(item, [...path, i]));
   if (value !== null && typeof value === "object" && !(value instanceof RegExp)) {
     return Object.entries(value).flatMap(([key, item]) => secretProblems(item, [...path, key]));
+  }
+  return [];
+}
+
+/** Secret references (`${env:X}`, `${file:/p}`) anywhere in unparsed YAML data that cannot be read now. */
+function rawSecretProblems(value: unknown, path: (string | number)[]): string[] {
+  if (typeof value === "string") {
+    const reference = secretRef.safeParse(value);
+    return reference.success ? secretProblems(reference.data, path) : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((item, i) => rawSecretProblems(item, [...path, i]));
+  if (value !== null && typeof value === "object") {
+    return Object.entries(value).flatMap(([key, item]) => rawSecretProblems(item, [...path, key]));
   }
   return [];
 }

@@ -61,7 +61,7 @@ beforeAll(async () => {
   });
   port = await freePort();
   configPath = writeConfig(configYaml({ withOutage: true }));
-  agent = startCli(["run", "--config", configPath]);
+  agent = startCli(["run", "--config", configPath, "--web.enable-lifecycle"]);
 });
 
 afterAll(async () => {
@@ -157,7 +157,12 @@ describe("the agent, as a child process", () => {
     writeFileSync(configPath, configYaml({ withOutage: false, extra: "  - { name: broken, kind: smtp }\n" }));
     const response = await fetch(`http://127.0.0.1:${port}/-/reload`, { method: "POST" });
     expect(response.status).toBe(400);
-    expect(await response.text()).toContain("checks[1].target: is required (host or host:port)");
+    expect(await response.text()).toContain("1 problem(s) at checks[1].target. See the agent log");
+    await eventually(() =>
+      Promise.resolve(
+        agent.output.stdout.includes('"problem":"checks[1].target: is required (host or host:port)"') || undefined,
+      ),
+    );
     const after = await eventually(async () => {
       const scraped = await scrape();
       return (scraped.series.get(okRuns) ?? 0) > runsBefore ? scraped : undefined;
