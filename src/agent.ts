@@ -2,9 +2,11 @@ import type { Logger } from "pino";
 import type { AgentConfig, CheckConfig, LoadResult } from "./config/model.js";
 import { loadConfigFile } from "./config/load.js";
 import { escapeControl } from "./core/control-chars.js";
+import { credentialFamilyOf } from "./core/credentials.js";
 import type { AnyProbeKind } from "./core/probe.js";
 import type { Metrics, SeriesLabels } from "./metrics/metrics.js";
 import { failureFields, runCheck, type RunOutcome } from "./runtime/runner.js";
+import { CredentialSet } from "./runtime/credentials.js";
 import { Scheduler } from "./runtime/scheduler.js";
 
 /** What the status page shows of one check. */
@@ -38,7 +40,20 @@ export class Agent {
   /** The end of the reload chain: reloads run one after another, never two at once. */
   #reloadTail: Promise<unknown> = Promise.resolve();
 
-  constructor(deps: { kinds: readonly AnyProbeKind[]; configPath: string; logger: Logger; metrics: Metrics }) {
+  readonly #credentials: CredentialSet;
+
+  constructor(deps: {
+    kinds: readonly AnyProbeKind[];
+    configPath: string;
+    logger: Logger;
+    metrics: Metrics;
+    /** The credentials checks sign in with; default: made by the kinds' family, with no proxy. */
+    credentials?: CredentialSet;
+  }) {
+    const credentials =
+      deps.credentials ??
+      new CredentialSet(credentialFamilyOf(deps.kinds), { logger: deps.logger, proxyFor: () => undefined });
+    this.#credentials = credentials;
     this.#kinds = deps.kinds;
     this.#configPath = deps.configPath;
     this.#logger = deps.logger;
@@ -46,7 +61,7 @@ export class Agent {
     this.#scheduler = new Scheduler({
       logger: deps.logger,
       run: (check, state, cancel) =>
-        runCheck(check, { logger: deps.logger.child({ check: check.name }), state, cancel }),
+        runCheck(check, { logger: deps.logger.child({ check: check.name }), state, cancel, credentials }),
       onOutcome: (outcome, check) => this.#record(outcome, check),
       onSkip: (check, reason) => {
         deps.metrics.recordSkip(check.name, reason);
@@ -145,6 +160,7 @@ export class Agent {
   }
 
   async #apply(config: AgentConfig): Promise<void> {
+    this.#credentials.apply(config);
     this.#logger.level = config.logLevel;
     const labelNames = [...Object.keys(config.labels), ...config.checks.flatMap((c) => Object.keys(c.labels))];
     const before = this.#metrics.extraLabels.join(",");

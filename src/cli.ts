@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 /* eslint-disable no-console -- the CLI's output code */
+import type { Logger } from "pino";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { Registry } from "prom-client";
 import { PROBE_KINDS } from "../probes/index.js";
+import { credentialFamilyOf } from "./core/credentials.js";
 import { collectFacts } from "./core/facts.js";
+import { CredentialSet } from "./runtime/credentials.js";
+import { proxyForUrl } from "../probes/wire/http/proxy.js";
 import { Agent } from "./agent.js";
 import { runClassifyCommand } from "./classify-command.js";
 import { loadConfigFile } from "./config/load.js";
@@ -183,6 +187,14 @@ function summariseWeb(path: string, web: WebConfig): string {
   return `${path}: OK, ${tls}, ${web.users.size} basic-auth user(s), ${Object.keys(web.headers).length} extra header(s)`;
 }
 
+/** The credentials of the registered kinds, reaching their token endpoints through the environment's proxy. */
+function credentialSet(logger: Logger): CredentialSet {
+  return new CredentialSet(credentialFamilyOf(PROBE_KINDS), {
+    logger,
+    proxyFor: (url) => proxyForUrl(url, process.env),
+  });
+}
+
 async function once(config: AgentConfig, options: Options): Promise<number> {
   const names = options.check ?? [];
   const unknown = names.filter((n) => !config.checks.some((c) => c.name === n));
@@ -193,7 +205,9 @@ async function once(config: AgentConfig, options: Options): Promise<number> {
   const checks = names.length === 0 ? config.checks : config.checks.filter((c) => names.includes(c.name));
   // Results go to stdout; logs (warnings only) to stderr so they never mix with the table or JSON.
   const logger = createLogger(config.logLevel === "info" ? "warn" : config.logLevel, process.stderr);
-  const outcomes = await runOnce(checks, logger);
+  const credentials = credentialSet(logger);
+  credentials.apply(config);
+  const outcomes = await runOnce(checks, logger, credentials);
   if (options.json === true) for (const o of outcomes) console.log(JSON.stringify(outcomeJson(o, config)));
   else process.stdout.write(outcomeTable(outcomes));
   return outcomes.every((o) => o.status === "success") ? EXIT.ok : EXIT.failed;
@@ -208,7 +222,7 @@ async function run(
   const logger = createLogger(config.logLevel);
   const registry = new Registry();
   const metrics = new Metrics(registry, { version, nodeVersion: process.version }, collectFacts(PROBE_KINDS));
-  const agent = new Agent({ kinds: PROBE_KINDS, configPath, logger, metrics });
+  const agent = new Agent({ kinds: PROBE_KINDS, configPath, logger, metrics, credentials: credentialSet(logger) });
   const fdLimit = openFileLimit();
   const cap = connectionCap(http.maxConnections, fdLimit);
   if (cap < http.maxConnections) {

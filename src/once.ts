@@ -2,20 +2,28 @@ import type { Logger } from "pino";
 import type { AgentConfig, CheckConfig } from "./config/model.js";
 import { escapeControl } from "./core/control-chars.js";
 import { factRecord } from "./core/facts.js";
+import type { CredentialSet } from "./runtime/credentials.js";
 import { failureFields, runCheck, type RunOutcome } from "./runtime/runner.js";
 
 /** How many checks `once` runs at the same time. */
 const ONCE_CONCURRENCY = 8;
 
 /** Runs the given checks once each, at most a few at a time, in config order. */
-export async function runOnce(checks: readonly CheckConfig[], logger: Logger): Promise<RunOutcome[]> {
+export async function runOnce(
+  checks: readonly CheckConfig[],
+  logger: Logger,
+  credentials?: CredentialSet,
+): Promise<RunOutcome[]> {
   const outcomes: RunOutcome[] = new Array<RunOutcome>(checks.length);
   let nextIndex = 0;
   const worker = async () => {
     while (nextIndex < checks.length) {
       const index = nextIndex++;
       const check = checks[index] as CheckConfig;
-      outcomes[index] = await runCheck(check, { logger: logger.child({ check: check.name }) });
+      outcomes[index] = await runCheck(check, {
+        logger: logger.child({ check: check.name }),
+        ...(credentials === undefined ? {} : { credentials }),
+      });
     }
   };
   await Promise.all(Array.from({ length: Math.min(ONCE_CONCURRENCY, checks.length) }, worker));

@@ -33,3 +33,23 @@ export function prefixedFailure(error: unknown, prefix: string, phase: string): 
   const own = error.phase ?? phase;
   return own.startsWith(prefix) ? error : error.relabel(`${prefix}${own}`);
 }
+
+/** A clock that times nothing: the caller's one phase covers the whole call (a token request is `auth`, an API call
+ * is the kind's step), while the call's own sub-phases still label its failures. */
+export function detachedClock(): PhaseClock {
+  const stack: string[] = [];
+  return {
+    async time<T>(phase: string, fn: () => Promise<T>): Promise<T> {
+      stack.push(phase);
+      try {
+        return await fn();
+      } finally {
+        stack.pop();
+      }
+    },
+    get current() {
+      return stack.at(-1);
+    },
+    snapshot: () => ({}),
+  };
+}

@@ -6,7 +6,7 @@ import { parseSocketTarget } from "../core/target.js";
 import { formatIssues, formatPath } from "./format-issues.js";
 import type { AgentConfig, CheckConfig, LoadResult, Plan } from "./model.js";
 import { z } from "zod";
-import { buildCheckSchema, buildTopSchema } from "./schema.js";
+import { buildCheckSchema, buildCredentialsSchema, buildTopSchema } from "./schema.js";
 import { Secret, secretRef } from "../core/secret.js";
 
 /** Largest config file the agent reads (4 MiB): a bigger one is refused before it can exhaust memory. */
@@ -91,7 +91,7 @@ function parseDocumentText(text: string, kinds: readonly AnyProbeKind[], source:
     // yaml throws (a ReferenceError) for an unresolved alias and for an alias expansion over the limit.
     return { ok: false, errors: [`${source}: YAML alias cannot be resolved: ${(error as Error).message}`] };
   }
-  const top = buildTopSchema(z.unknown()).safeParse(raw, { reportInput: true });
+  const top = buildTopSchema(z.unknown(), buildCredentialsSchema(kinds)).safeParse(raw, { reportInput: true });
   if (!top.success) {
     // The checks may still be worth reading for their own problems, but only if they are a list.
     const checks = (raw as { checks?: unknown }).checks;
@@ -132,6 +132,8 @@ function parseChecks(
   return { checks: parsed, errors };
 }
 
+type TopData = z.output<ReturnType<typeof buildTopSchema<z.ZodUnknown, z.ZodUnknown>>>;
+
 type RawCheck = Record<string, unknown> & {
   name: string;
   kind: string;
@@ -143,7 +145,12 @@ type RawCheck = Record<string, unknown> & {
 };
 
 function resolveConfig(
-  data: z.output<ReturnType<typeof buildTopSchema<z.ZodUnknown>>>,
+  data: {
+    agent: TopData["agent"];
+    defaults: TopData["defaults"];
+    checks: unknown[];
+    credentials: Record<string, unknown>;
+  },
   parsedChecks: readonly { index: number; raw: unknown; check: RawCheck }[],
   schemaErrors: readonly string[],
   kinds: readonly AnyProbeKind[],
@@ -198,6 +205,14 @@ function resolveConfig(
         `${at}.timeout: ${timeoutMs / 1000}s is too short for ${kind.id}: at least ${least.ms / 1000}s (${least.why})`,
       );
     }
+    const credential = kind.credentialOf?.(settings);
+    if (credential !== undefined && !(credential in data.credentials)) {
+      const known = Object.keys(data.credentials);
+      errors.push(
+        `${at}.${kind.id}.credential: no credential "${credential}" under credentials` +
+          (known.length === 0 ? "" : ` (there are: ${known.join(", ")})`),
+      );
+    }
     const target = resolveTarget(kind, check.target, settings, `${at}.target`, errors);
     for (const problem of secretProblems(settings, [`checks`, index, kind.id])) errors.push(problem);
     if (target === undefined) return;
@@ -209,12 +224,21 @@ function resolveConfig(
       plan,
       timeoutMs,
       labels: check.labels,
-      throttleScope: kind.throttleScope?.(settings),
+      throttleScope: kind.throttleScope?.(settings, target),
       fingerprint: JSON.stringify({ check: raw, defaults }),
     });
   });
+  for (const [name, settings] of Object.entries(data.credentials)) {
+    errors.push(...secretProblems(settings, ["credentials", name]));
+  }
   if (errors.length > 0) return { ok: false, errors };
   const config: AgentConfig = {
+    credentials: new Map(
+      Object.entries(data.credentials).map(([name, settings]) => [
+        name,
+        { settings, fingerprint: fingerprintOf(settings) },
+      ]),
+    ),
     listen: parseListen(data.agent.listen),
     location: data.agent.location,
     labels: data.agent.labels,
@@ -222,6 +246,14 @@ function resolveConfig(
     checks,
   };
   return { ok: true, config };
+}
+
+/** Settings as JSON with secret references as written (a changed reference changes it; values never appear). */
+function fingerprintOf(settings: unknown): string {
+  return JSON.stringify(settings, function (this: Record<string, unknown>, key: string, value: unknown) {
+    const original = this[key];
+    return original instanceof Secret ? original.reference : value;
+  });
 }
 
 /** Shortest gap between runs: the interval, or for cron the smallest gap among the next runs. */

@@ -19,8 +19,16 @@ export interface CheckConfig {
   readonly fingerprint: string;
 }
 
+/** One entry of the `credentials:` block, parsed by the kinds' credential family. */
+export interface CredentialConfig {
+  readonly settings: unknown;
+  /** Equal fingerprints mean an unchanged credential: a reload keeps its token cache. */
+  readonly fingerprint: string;
+}
+
 /** The whole resolved config. */
 export interface AgentConfig {
+  readonly credentials: ReadonlyMap<string, CredentialConfig>;
   readonly listen: { host: string; port: number };
   readonly location: string;
   readonly labels: Readonly<Record<string, string>>;

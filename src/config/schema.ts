@@ -1,6 +1,7 @@
 import cron from "node-cron";
 import { z } from "zod";
 import type { AnyProbeKind } from "../core/probe.js";
+import { credentialFamilyOf } from "../core/credentials.js";
 import { duration } from "../core/duration.js";
 
 /** Label names the agent sets itself; configured labels may not use them. */
@@ -116,12 +117,30 @@ export function buildCheckSchema(kinds: readonly AnyProbeKind[]) {
   return first === undefined ? z.never() : z.discriminatedUnion("kind", [first, ...rest]);
 }
 
+const CREDENTIAL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+/** The top-level `credentials:` block, from the credential family the registered kinds declare (none: no block). */
+export function buildCredentialsSchema(kinds: readonly AnyProbeKind[]) {
+  const family = credentialFamilyOf(kinds);
+  if (family === undefined) return z.record(z.string(), z.never()).default({}).describe("No kind signs in.");
+  return z
+    .record(
+      z.string().regex(CREDENTIAL_NAME, {
+        message: "must be 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit",
+      }),
+      family.schema,
+    )
+    .default({})
+    .describe("Named sign-ins, shared by the checks that name them (`credential: <name>`); one token cache each.");
+}
+
 /** The top level with `checks` as given; each check is parsed on its own so every check's problems are reported. */
-export function buildTopSchema<C extends z.ZodType>(check: C) {
+export function buildTopSchema<C extends z.ZodType, K extends z.ZodType>(check: C, credentials: K) {
   return z
     .strictObject({
       agent,
       defaults,
+      credentials,
       checks: z.array(check).default([]).describe("The checks to run."),
     })
     .describe("suiteprobe configuration");
@@ -129,5 +148,5 @@ export function buildTopSchema<C extends z.ZodType>(check: C) {
 
 /** The whole config schema, composed from the registry of kinds (for the JSON Schema). */
 export function buildConfigSchema(kinds: readonly AnyProbeKind[]) {
-  return buildTopSchema(buildCheckSchema(kinds));
+  return buildTopSchema(buildCheckSchema(kinds), buildCredentialsSchema(kinds));
 }

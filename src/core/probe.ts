@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { z } from "zod";
+import type { Credential, CredentialFamily } from "./credentials.js";
 import type { Fact, FactRecorder } from "./facts.js";
 
 /** A host and port, as parsed from `host[:port]`. */
@@ -63,6 +64,8 @@ export interface ProbeContext<S, St = undefined> {
   readonly logger: Logger;
   /** The kind's own state, made by `createState`; lives as long as the check is configured unchanged. */
   readonly state: St;
+  /** A named credential of the `credentials:` block (config load made sure the names the kind uses exist). */
+  credential(name: string): Credential;
 }
 
 /** What a protocol session borrows from its run: the signal, the phase clock, the facts record and the logger. */
@@ -85,9 +88,13 @@ export interface ProbeKind<S = unknown, St = undefined> {
   /** State carried between runs of one check (e.g. pending round-trip ids); made when the check is (re)configured. */
   createState?(): St;
   readonly target: TargetSpec<S>;
+  /** The credential types the kind signs in with (the `credentials:` block's schema comes from here). */
+  readonly credentials?: CredentialFamily;
+  /** The credential the settings name, if any: config load checks it exists. */
+  credentialOf?(settings: S): string | undefined;
   /** Checks with the same scope (one credential against one API host) are held together after the API asked to back
    * off (429, or 503 with Retry-After); undefined: never held. Values come from config, so they stay few. */
-  throttleScope?(settings: S): string | undefined;
+  throttleScope?(settings: S, target: Target): string | undefined;
   /** The shortest check timeout the settings can work with, and why (checked at config load). */
   minTimeoutMs?(settings: S): { ms: number; why: string };
   /** One run. Resolves on success; throws (preferably a ProbeError) on failure. */

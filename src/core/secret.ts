@@ -15,6 +15,11 @@ export class Secret {
     this.#name = name;
   }
 
+  /** The reference as written (`${env:NAME}`), never the value: for telling changed config apart. */
+  get reference(): string {
+    return `\${${this.#source}:${this.#name}}`;
+  }
+
   /** Why the reference cannot be read now, without the value; undefined when it can. */
   problem(): string | undefined {
     try {

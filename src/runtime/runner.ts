@@ -5,6 +5,7 @@ import { createFactRecorder, type FactValues } from "../core/facts.js";
 import { ProbeError } from "../core/probe-error.js";
 import { retryAfterSeconds } from "../core/retry-after.js";
 import type { ErrorClass, Side } from "../core/taxonomy.js";
+import type { CredentialSet } from "./credentials.js";
 import { createPhaseClock } from "./phase-clock.js";
 import type { ThrottleVerdict } from "./throttle.js";
 
@@ -52,7 +53,7 @@ const MESSAGE_LIMIT = 240;
 /** Runs one check once: deadline, phases, catch, classify. Never throws. */
 export async function runCheck(
   check: CheckConfig,
-  deps: { logger: Logger; cancel?: AbortSignal; state?: unknown },
+  deps: { logger: Logger; cancel?: AbortSignal; state?: unknown; credentials?: CredentialSet },
 ): Promise<RunOutcome> {
   const controller = new AbortController();
   const phases = createPhaseClock(check.kind.phases);
@@ -90,6 +91,10 @@ export async function runCheck(
       facts: facts.recorder,
       logger: deps.logger,
       state,
+      credential: (name) => {
+        if (deps.credentials === undefined) throw new TypeError("this run was given no credentials");
+        return deps.credentials.get(name);
+      },
     });
     // A probe that ignores its signal still loses the race at the deadline; its promise is left to settle alone.
     run.catch(() => undefined);

@@ -2,6 +2,7 @@ import { pino } from "pino";
 import { resolveTarget } from "../../src/config/load.js";
 import { createFactRecorder, factRecord } from "../../src/core/facts.js";
 import type { AnyProbeKind, ProbeContext, SessionIo, Target } from "../../src/core/probe.js";
+import type { CredentialSet } from "../../src/runtime/credentials.js";
 import { createPhaseClock } from "../../src/runtime/phase-clock.js";
 
 /** What one probe run did, as the runner would see it. */
@@ -25,7 +26,7 @@ export async function runProbe(
   settings: unknown,
   target: { host?: string; port: number } | undefined,
   timeoutMs = 3000,
-  options: { check?: string; state?: unknown } = {},
+  options: { check?: string; state?: unknown; credentials?: CredentialSet } = {},
 ): Promise<ProbeRun> {
   const parsed = kind.settingsSchema.parse(settings);
   const controller = new AbortController();
@@ -45,6 +46,10 @@ export async function runProbe(
     facts: facts.recorder,
     logger: pino({ level: "silent" }),
     state: "state" in options ? options.state : kind.createState?.(),
+    credential: (name) => {
+      if (options.credentials === undefined) throw new Error("runProbe was given no credentials");
+      return options.credentials.get(name);
+    },
   };
   const started = performance.now();
   let error: unknown;

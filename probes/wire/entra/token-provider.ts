@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { inspect } from "node:util";
 import type { Logger } from "pino";
-import type { PhaseClock } from "../../../src/core/probe.js";
 import { ProbeError } from "../../../src/core/probe-error.js";
 import type { TlsSettings } from "../transport/tls.js";
 import {
@@ -14,6 +13,7 @@ import {
 } from "../http/client.js";
 import { clientAssertion, loadAppCertificate, type AppCertificate } from "./assertion.js";
 import { tokenScope, tokenUrl, type EntraCredentialSettings } from "./credentials-schema.js";
+import { detachedClock } from "../phases.js";
 import { readRefreshToken, writeRefreshToken } from "./refresh-token-store.js";
 
 /** An access token: printed, logged and serialised as `<token>`; `reveal()` only where it is sent. */
@@ -292,23 +292,4 @@ async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promis
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
-}
-
-/** A phase clock that records nothing: the token request's own phases are returned in `timings` instead. */
-function detachedClock(): PhaseClock {
-  const stack: string[] = [];
-  return {
-    async time<T>(phase: string, fn: () => Promise<T>): Promise<T> {
-      stack.push(phase);
-      try {
-        return await fn();
-      } finally {
-        stack.pop();
-      }
-    },
-    get current() {
-      return stack.at(-1);
-    },
-    snapshot: () => ({}),
-  };
 }
