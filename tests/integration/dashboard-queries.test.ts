@@ -10,7 +10,9 @@ import { ENGINE_METRICS, KIND_METRICS, SERVICES } from "../../deploy/services.js
 import { PROBE_KINDS } from "../../probes/index.js";
 import { eventually, startCli, writeConfig } from "../helpers/cli.js";
 import { testCerts } from "../helpers/certs.js";
+import { startSimulator, type Simulator } from "../../lab/sim/index.js";
 import { startDovecot, type TestDovecot } from "../helpers/dovecot.js";
+import { SIM_APP, SIM_TENANT } from "../helpers/sim.js";
 import { startMaildirSmtpServer, type MaildirSmtpServer } from "../helpers/maildir-smtp-server.js";
 import { freePort } from "../helpers/net.js";
 import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-test-server.js";
@@ -53,6 +55,7 @@ function expand(expr: string): string {
 let prometheus: ChildProcess | undefined;
 let agent: ReturnType<typeof startCli> | undefined;
 let dovecot: TestDovecot;
+let sim: Simulator;
 let mta: MaildirSmtpServer;
 let smtp: TestSmtpServer;
 let promPort: number;
@@ -65,17 +68,34 @@ async function query(expr: string): Promise<{ status: string; error?: string; da
 
 beforeAll(async () => {
   const { ca } = await testCerts();
-  [dovecot, smtp] = await Promise.all([startDovecot(), startSmtpServer()]);
+  [dovecot, smtp, sim] = await Promise.all([startDovecot(), startSmtpServer(), startSimulator()]);
   mta = await startMaildirSmtpServer(dovecot.folderDir());
   const agentPort = await freePort();
   promPort = await freePort();
   dataDir = mkdtempSync(join(tmpdir(), "suiteprobe-prom-"));
   const passwordFile = join(dataDir, "pw");
   writeFileSync(passwordFile, dovecot.password, { mode: 0o600 });
+  const secretFile = join(dataDir, "client-secret");
+  writeFileSync(secretFile, SIM_APP.secret, { mode: 0o600 });
   const config = writeConfig(`
 agent: { listen: "127.0.0.1:${agentPort}", location: lab, labels: { provider: lab } }
 defaults: { interval: 1s, timeout: 800ms }
+credentials:
+  m365:
+    type: entra_client_secret
+    tenant: ${SIM_TENANT}
+    client_id: ${SIM_APP.clientId}
+    client_secret: "\${file:${secretFile}}"
+    authority: ${sim.url}
 checks:
+  - name: health-api
+    kind: http
+    target: ${sim.url}/v1.0/admin/serviceAnnouncement/healthOverviews
+    http: { credential: m365 }
+  - name: signin
+    kind: entra_signin
+    interval: 5s
+    entra_signin: { credential: m365 }
   - name: submit-tls
     kind: smtp
     target: 127.0.0.1:${smtp.port}
@@ -139,7 +159,7 @@ scrape_configs:
 afterAll(async () => {
   agent?.child.kill("SIGTERM");
   prometheus?.kill("SIGTERM");
-  await Promise.all([mta?.close(), smtp?.close()]);
+  await Promise.all([mta?.close(), smtp?.close(), sim?.close()]);
   await dovecot?.dispose();
   await new Promise((r) => setTimeout(r, 300));
   rmSync(dataDir, { recursive: true, force: true });

@@ -115,6 +115,13 @@ async function send(io: ApiIo, phases: PhaseClock, call: ApiCall): Promise<HttpR
       : call.expectStatus.includes(response.status);
   if (!isExpected) {
     if (response.status === 401 && auth?.isFromCache === true) call.credential?.invalidate();
+    if (response.status < 400) {
+      // A normal answer, just not the one the check expects: its content failed a check.
+      throw new ProbeError(`HTTP ${response.status}, expected ${call.expectStatus?.join(", ") ?? "2xx"}`, {
+        phase: phases.current ?? "transfer",
+        facts: { protocol: "probe", input: { class: "assertion", code: String(response.status) } },
+      });
+    }
     throw httpStatusError(response, call.protocol, phases.current ?? "transfer");
   }
   io.logger.debug({ status: response.status, request_ids: response.requestIds }, "api call answered");
