@@ -13,6 +13,7 @@ import { defineKind, type ProbeContext } from "../src/core/probe.js";
 import { IMAP_PHASES, ImapSession } from "./wire/imap/session.js";
 import { imapDefaultPort, imapSettingsSchema, searchCriteria, type ImapSettings } from "./wire/imap/settings.js";
 import { encodeMailboxName } from "./wire/imap/wire.js";
+import { checkPlaintextAuth } from "./wire/transport/tls.js";
 
 async function run(ctx: ProbeContext<ImapSettings>): Promise<void> {
   const { target, settings } = ctx;
@@ -55,7 +56,8 @@ async function run(ctx: ProbeContext<ImapSettings>): Promise<void> {
 export const imapKind = defineKind<ImapSettings>({
   id: "imap",
   title: "IMAP login, folder SELECT and optional SEARCH, each phase timed",
-  settingsSchema: imapSettingsSchema,
+  // Here rather than on imapSettingsSchema: mail_roundtrip omits fields from that schema, which zod forbids on a refined one.
+  settingsSchema: imapSettingsSchema.superRefine((s, issues) => checkPlaintextAuth(s, issues)),
   isSettingsOptional: false,
   phases: IMAP_PHASES,
   target: { type: "socket", defaultPort: imapDefaultPort },

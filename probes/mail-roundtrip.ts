@@ -30,6 +30,7 @@ import {
 } from "./wire/imap/mail-watch.js";
 import { runSmtpSession, SmtpUncertainSendError } from "./wire/smtp/session.js";
 import { SMTP_PHASES, smtpDefaultPort, smtpSettingsSchema } from "./wire/smtp/settings.js";
+import { checkPlaintextAuth } from "./wire/transport/tls.js";
 
 /** The check's timeout must be at least `max_delivery` plus this (mailbox login, cleanup, submission, logout). */
 export const MAIL_ROUNDTRIP_TIMEOUT_MARGIN_MS = 10_000;
@@ -100,6 +101,7 @@ export const mailRoundtripSettingsSchema = z
     }
     const submit = parseSocketTarget(s.submit.target, smtpDefaultPort(s.submit));
     if ("error" in submit) issue.addIssue({ code: "custom", path: ["submit", "target"], message: submit.error });
+    checkPlaintextAuth(s.mailbox, issue, ["mailbox"]); // submit's own schema carries the same rule
     const mailbox = parseSocketTarget(s.mailbox.target, imapDefaultPort(s.mailbox));
     if ("error" in mailbox) issue.addIssue({ code: "custom", path: ["mailbox", "target"], message: mailbox.error });
     if (s.poll_interval >= s.max_delivery) {

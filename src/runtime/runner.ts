@@ -3,6 +3,7 @@ import type { CheckConfig } from "../config/model.js";
 import { classifyFailure } from "../core/classify.js";
 import type { RunFacts } from "../core/probe.js";
 import { ProbeError } from "../core/probe-error.js";
+import { redactorForSettings, type Redactor } from "../core/redactor.js";
 import type { ErrorClass, Side } from "../core/taxonomy.js";
 import { createPhaseClock } from "./phase-clock.js";
 
@@ -110,7 +111,9 @@ export async function runCheck(
   if (controller.signal.aborted && !(reason instanceof DeadlineExceeded)) return { ...base, status: "cancelled" };
   if (isSuccess && !controller.signal.aborted) return { ...base, status: "success" };
 
-  const failure = describeFailure(error ?? reason, controller.signal.aborted, phaseAtAbort ?? phases.current);
+  // Sessions redact what they show; this is the net under every kind, new ones included.
+  const redactor = redactorForSettings(check.settings);
+  const failure = describeFailure(error ?? reason, controller.signal.aborted, phaseAtAbort ?? phases.current, redactor);
   if (failure.class === "unknown") {
     deps.logger.warn({ err: error, phase: failure.phase }, "unclassified failure: raw facts for the rule table");
   }
@@ -126,7 +129,12 @@ function abortedPromise(signal: AbortSignal): Promise<never> {
 }
 
 /** Classifies a failure; a run cut off at its deadline is a timeout in the phase it was in. */
-export function describeFailure(error: unknown, isDeadline: boolean, currentPhase: string | undefined): Failure {
+export function describeFailure(
+  error: unknown,
+  isDeadline: boolean,
+  currentPhase: string | undefined,
+  redactor?: Redactor,
+): Failure {
   const phase = (error instanceof ProbeError ? error.phase : undefined) ?? currentPhase ?? "none";
   const verdict = isDeadline
     ? classifyFailure(new ProbeError("deadline", { phase, facts: { protocol: "probe", input: { class: "timeout" } } }))
@@ -139,12 +147,12 @@ export function describeFailure(error: unknown, isDeadline: boolean, currentPhas
     phase: isDeadline ? (currentPhase ?? phase) : phase,
     retryable: verdict.retryable,
     side,
-    message: shortMessage(error),
+    message: shortMessage(error, redactor),
   };
 }
 
 /** The error and its causes' messages on one line, bounded. */
-function shortMessage(error: unknown): string {
+function shortMessage(error: unknown, redactor: Redactor | undefined): string {
   const parts: string[] = [];
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
@@ -154,6 +162,8 @@ function shortMessage(error: unknown): string {
     current = current.cause;
   }
   if (parts.length === 0) parts.push(typeof error === "string" ? error : "failed");
-  const line = parts.join(": ").replace(/\s+/g, " ").trim();
+  // Redact before shortening: the cut must not leave a piece of a credential behind.
+  const joined = parts.join(": ").replace(/\s+/g, " ").trim();
+  const line = redactor === undefined ? joined : redactor.redact(joined);
   return line.length > MESSAGE_LIMIT ? `${line.slice(0, MESSAGE_LIMIT - 1)}…` : line;
 }

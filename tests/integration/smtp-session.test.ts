@@ -198,7 +198,7 @@ describe("smtp: refusals carry the reply as facts", () => {
     });
     const run = await runProbe(
       smtpKind,
-      { tls: "none", auth: { mechanism: "plain", user: "probe", password: passwordRef } },
+      { tls: "none", allow_plaintext_auth: true, auth: { mechanism: "plain", user: "probe", password: passwordRef } },
       { port: mx.port },
     );
     const error = failure(run);
@@ -253,7 +253,7 @@ describe("smtp: refusals carry the reply as facts", () => {
     });
     const run = await runProbe(
       smtpKind,
-      { tls: "none", auth: { mechanism: "plain", user: "probe", password: passwordRef } },
+      { tls: "none", allow_plaintext_auth: true, auth: { mechanism: "plain", user: "probe", password: passwordRef } },
       { port: mx.port },
     );
     const error = failure(run);

@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import type { ConnectionOptions, TLSSocket } from "node:tls";
 import { ProbeError } from "../../../src/core/probe-error.js";
+import { Redactor } from "../../../src/core/redactor.js";
 import {
   DEFAULT_IMAP_READ_LIMITS,
   ImapResponseParser,
@@ -29,6 +30,8 @@ type Failure =
 
 /** Longest server text kept in a fact: response lines are bounded but facts become log fields. */
 const MAX_FACT_CHARS = 1000;
+/** Redacted before cutting to MAX_FACT_CHARS with this margin, so the cut cannot split a credential's echo. */
+const REDACT_MARGIN_CHARS = 4096;
 
 /** The IMAP failure facts of a NO/BAD/BYE response line (`redact` removes credentials a server might echo). */
 export function imapFailure(
@@ -37,7 +40,7 @@ export function imapFailure(
   phase: string,
   redact: (text: string) => string = (t) => t,
 ): ProbeError {
-  const line = redact(response.raw.slice(0, MAX_FACT_CHARS));
+  const line = redact(response.raw.slice(0, MAX_FACT_CHARS + REDACT_MARGIN_CHARS)).slice(0, MAX_FACT_CHARS);
   return new ProbeError(`IMAP ${stage} failed: ${line}`, {
     phase,
     facts: { protocol: "imap", input: { response: line, stage } },
@@ -82,7 +85,8 @@ export class ImapConnection {
   #failure: Failure | undefined;
   #tag = 0;
   #sawBye = false;
-  readonly #redactions: string[] = [];
+  /** Credentials this connection sent, in every encoding; server text shown anywhere passes through it. */
+  readonly redactor = new Redactor();
 
   readonly #onData = (chunk: Buffer): void => {
     if (this.#failure !== undefined) return;
@@ -227,18 +231,9 @@ export class ImapConnection {
     this.#socket.destroy();
   }
 
-  /** Registers credentials that must never appear in facts or messages, even if the server echoes them. */
-  addRedactions(...values: string[]): void {
-    this.#redactions.push(...values.filter((v) => v.length >= 4));
-    // Longest first: a shorter secret may be part of a longer encoding of it.
-    this.#redactions.sort((a, b) => b.length - a.length);
-  }
-
   /** The ProbeError of a NO/BAD/BYE response, credentials redacted. */
   failure(response: ImapResponse, stage: string): ProbeError {
-    return imapFailure(response, stage, this.phase, (text) =>
-      this.#redactions.reduce((t, secret) => t.split(secret).join("<secret>"), text),
-    );
+    return imapFailure(response, stage, this.phase, (text) => this.redactor.redact(text));
   }
 
   /** Handles an untagged response seen during a command: CAPABILITY updates, BYE fails (except LOGOUT). */

@@ -315,13 +315,13 @@ export class ImapSession {
       );
     }
     const b64 = (text: string): string => Buffer.from(text).toString("base64");
-    this.#conn.addRedactions(secret, b64(secret));
+    this.#conn.redactor.addSecret(secret);
     const before = this.#conn.capabilities;
     if (auth.mechanism === "login") {
       await this.#conn.command(["LOGIN ", astring(auth.user), " ", astring(secret)], "auth");
     } else {
       const initial = b64(`user=${auth.user}\x01auth=Bearer ${secret}\x01\x01`);
-      this.#conn.addRedactions(initial);
+      this.#conn.redactor.addSent(initial);
       let isSent = this.#conn.capabilities.has("SASL-IR");
       // On failure the server sends a `+` with an error challenge; an empty response ends the exchange (RFC 7628).
       await this.#conn.command([`AUTHENTICATE XOAUTH2${isSent ? ` ${initial}` : ""}`], "auth", () => {
