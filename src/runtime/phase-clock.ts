@@ -3,23 +3,27 @@ import type { PhaseClock } from "../core/probe.js";
 /** A PhaseClock on the monotonic clock. */
 export function createPhaseClock(now: () => number = () => performance.now()): PhaseClock {
   const durations = new Map<string, number>();
-  const stack: string[] = [];
+  const stack: { phase: string; started: number }[] = [];
   return {
     async time<T>(phase: string, fn: () => Promise<T>): Promise<T> {
-      const started = now();
-      stack.push(phase);
+      const entry = { phase, started: now() };
+      stack.push(entry);
       try {
         return await fn();
       } finally {
-        stack.pop();
-        durations.set(phase, (durations.get(phase) ?? 0) + (now() - started) / 1000);
+        stack.splice(stack.lastIndexOf(entry), 1);
+        durations.set(phase, (durations.get(phase) ?? 0) + (now() - entry.started) / 1000);
       }
     },
     get current() {
-      return stack.at(-1);
+      return stack.at(-1)?.phase;
     },
     snapshot() {
-      return Object.fromEntries(durations);
+      // Phases still open count up to now: a run cut off at its deadline reports how long the stuck phase took.
+      const out = new Map(durations);
+      const at = now();
+      for (const { phase, started } of stack) out.set(phase, (out.get(phase) ?? 0) + (at - started) / 1000);
+      return Object.fromEntries(out);
     },
   };
 }

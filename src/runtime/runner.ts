@@ -140,7 +140,11 @@ export function describeFailure(
     ? classifyFailure(new ProbeError("deadline", { phase, facts: { protocol: "probe", input: { class: "timeout" } } }))
     : classifyFailure(error);
   const cls: ErrorClass = verdict.class === "ok" ? "unknown" : verdict.class;
-  const side: Side = verdict.side === "none" ? "unknown" : verdict.side;
+  const side: Side = isDeadline
+    ? deadlineSide(currentPhase ?? phase)
+    : verdict.side === "none"
+      ? "unknown"
+      : verdict.side;
   return {
     class: cls,
     code: verdict.code,
@@ -149,6 +153,16 @@ export function describeFailure(
     side,
     message: shortMessage(error, redactor),
   };
+}
+
+/**
+ * Whose side a run cut off at its deadline is on: the network's while the connection is being set up (a phase named
+ * `connect` or `…_connect`, or no phase yet), the provider's once a peer has accepted it and then stalls.
+ */
+function deadlineSide(phase: string | undefined): Side {
+  return phase === undefined || phase === "none" || phase === "connect" || phase.endsWith("_connect")
+    ? "network"
+    : "provider";
 }
 
 /** The error and its causes' messages on one line, bounded. */

@@ -11,6 +11,7 @@ import {
   type ImapReadLimits,
   type ImapResponse,
 } from "./wire.js";
+import { MAX_REPLY_STREAM_MS } from "../transport/limits.js";
 import { connectTcp, upgradeToTls } from "../transport/socket.js";
 
 /** The untagged responses of one command and its tagged OK. */
@@ -51,11 +52,21 @@ export function imapFailure(
 /** Most untagged responses one command may collect: the byte cap alone would allow millions of tiny ones. */
 export const MAX_UNTAGGED_PER_COMMAND = 50_000;
 
-function keepUntagged(untagged: ImapResponse[], response: ImapResponse, stage: string, phase: string): void {
-  if (untagged.length >= MAX_UNTAGGED_PER_COMMAND) {
-    throw imapProtocolError(`more than ${MAX_UNTAGGED_PER_COMMAND} untagged responses to ${stage}`, phase);
+/** The untagged responses of one command, bounded in number and in how long they may keep coming. */
+class UntaggedResponses {
+  readonly list: ImapResponse[] = [];
+  #firstAt = 0;
+
+  keep(response: ImapResponse, stage: string, phase: string): void {
+    if (this.list.length >= MAX_UNTAGGED_PER_COMMAND) {
+      throw imapProtocolError(`more than ${MAX_UNTAGGED_PER_COMMAND} untagged responses to ${stage}`, phase);
+    }
+    if (this.list.length === 0) this.#firstAt = performance.now();
+    else if (performance.now() - this.#firstAt > MAX_REPLY_STREAM_MS) {
+      throw imapProtocolError(`responses to ${stage} still streaming ${MAX_REPLY_STREAM_MS} ms after the first`, phase);
+    }
+    this.list.push(response);
   }
-  untagged.push(response);
 }
 
 /** A ProbeError of class protocol in `phase`. */
@@ -192,7 +203,7 @@ export class ImapConnection {
     onContinuation?: ContinuationHandler,
   ): Promise<CommandResult> {
     const tag = this.nextTag();
-    const untagged: ImapResponse[] = [];
+    const untagged = new UntaggedResponses();
     let text = `${tag} `;
     for (const part of parts) {
       if (typeof part === "string") {
@@ -217,10 +228,10 @@ export class ImapConnection {
       }
       if (response.raw.startsWith("* ")) {
         this.handleUntagged(response, stage);
-        keepUntagged(untagged, response, stage, this.phase);
+        untagged.keep(response, stage, this.phase);
         continue;
       }
-      return { untagged, tagged: this.expectTagged(response, tag, stage) };
+      return { untagged: untagged.list, tagged: this.expectTagged(response, tag, stage) };
     }
   }
 
@@ -264,13 +275,13 @@ export class ImapConnection {
     if (list !== undefined) this.capabilities = new Set(list.toUpperCase().split(" ").filter(Boolean));
   }
 
-  async #awaitContinuation(tag: string, stage: string, untagged: ImapResponse[]): Promise<void> {
+  async #awaitContinuation(tag: string, stage: string, untagged: UntaggedResponses): Promise<void> {
     for (;;) {
       const response = await this.next();
       if (response.raw.startsWith("+")) return;
       if (response.raw.startsWith("* ")) {
         this.handleUntagged(response, stage);
-        keepUntagged(untagged, response, stage, this.phase);
+        untagged.keep(response, stage, this.phase);
         continue;
       }
       this.expectTagged(response, tag, stage);

@@ -5,6 +5,7 @@ import { ProbeError } from "../../../src/core/probe-error.js";
 import { Redactor } from "../../../src/core/redactor.js";
 import { compileUserRegex, testUserRegex } from "../../../src/core/user-regex.js";
 import { LineReader, LineReaderError } from "../transport/line-reader.js";
+import { MAX_REPLY_STREAM_MS } from "../transport/limits.js";
 import { connectTcp, upgradeToTls } from "../transport/socket.js";
 import { earliestCertExpiry, tlsConnectOptions } from "../transport/tls.js";
 import type { SmtpAuthSettings, SmtpPhase, SmtpSessionInput, SmtpSessionResult, SmtpSettings } from "./settings.js";
@@ -34,8 +35,6 @@ const REPLY_LINE = /^(\d{3})(?:([ -])(.*))?$/s;
 const MAX_REPLY_LINES = 1000;
 const MAX_LINE_BYTES = 8192;
 const MAX_SESSION_BYTES = 1024 * 1024;
-/** Longest a multi-line reply may keep arriving after its first line; real servers send one in a burst. */
-export const MAX_REPLY_STREAM_MS = 3000;
 
 /** One SMTP client session over one connection; `close()` must always be called. */
 export class SmtpSession {
@@ -343,7 +342,6 @@ export class SmtpSession {
       if (lines.length >= MAX_REPLY_LINES) throw this.#protocolError(`reply longer than ${MAX_REPLY_LINES} lines`);
       if (lines.length === 1) firstLineAt = performance.now();
       else if (performance.now() - firstLineAt > MAX_REPLY_STREAM_MS) {
-        // A server that keeps a reply open line by line would otherwise hold the run until its deadline (timeout).
         throw this.#protocolError(`reply still streaming ${MAX_REPLY_STREAM_MS} ms after its first line`);
       }
     }
