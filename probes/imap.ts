@@ -35,15 +35,13 @@ async function run(ctx: ProbeContext<ImapSettings>): Promise<void> {
     ctx.logger.debug({ exists: status.exists }, "folder selected");
     const search = settings.search;
     if (search !== undefined) {
-      const uids = await session.step("search", () => session.search(searchCriteria(search, Date.now())));
-      if (uids.length < search.expect_min_results) {
-        throw new ProbeError(
-          `IMAP search matched ${uids.length} messages, expected at least ${search.expect_min_results}`,
-          {
-            phase: "search",
-            facts: { protocol: "probe", input: { class: "assertion" } },
-          },
-        );
+      const criteria = searchCriteria(search, Date.now());
+      const count = await session.step("search", () => session.count(criteria, status.exists));
+      if (count < search.expect_min_results) {
+        throw new ProbeError(`IMAP search matched ${count} messages, expected at least ${search.expect_min_results}`, {
+          phase: "search",
+          facts: { protocol: "probe", input: { class: "assertion" } },
+        });
       }
     }
     await session.step("logout", () => session.logout());
