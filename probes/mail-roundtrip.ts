@@ -25,7 +25,7 @@ import {
 } from "./wire/roundtrip/driver.js";
 import { runSmtpSession, SMTP_REPLY_CODE_FACT, SmtpUncertainSendError } from "./wire/smtp/session.js";
 import { SMTP_PHASES, smtpDefaultPort, smtpSettingsSchema } from "./wire/smtp/settings.js";
-import { CERT_EXPIRY_FACT } from "./wire/transport/tls.js";
+import { CERT_EXPIRY_FACT, checkPlaintextAuth } from "./wire/transport/tls.js";
 
 /** The check's timeout must be at least `max_delivery` plus this (mailbox login, cleanup, submission, logout). */
 export const MAIL_ROUNDTRIP_TIMEOUT_MARGIN_MS = 10_000;
@@ -104,6 +104,7 @@ export const mailRoundtripSettingsSchema = z
         message: "mail_from and rcpt_to are required for a round trip",
       });
     }
+    checkPlaintextAuth(s.mailbox, issue, ["mailbox"]); // submit's own schema carries the same rule
     if (s.poll_interval >= s.max_delivery) {
       issue.addIssue({ code: "custom", path: ["poll_interval"], message: "must be shorter than max_delivery" });
     }

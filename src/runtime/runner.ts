@@ -4,6 +4,7 @@ import { classifyFailure } from "../core/classify.js";
 import { createFactRecorder, type FactValues } from "../core/facts.js";
 import { ProbeError } from "../core/probe-error.js";
 import { retryAfterSeconds } from "../core/retry-after.js";
+import { redactorForSettings, type Redactor } from "../core/redactor.js";
 import type { ErrorClass, Side } from "../core/taxonomy.js";
 import type { CredentialSet } from "./credentials.js";
 import { createPhaseClock } from "./phase-clock.js";
@@ -122,7 +123,9 @@ export async function runCheck(
   if (controller.signal.aborted && !(reason instanceof DeadlineExceeded)) return { ...base, status: "cancelled" };
   if (isSuccess && !controller.signal.aborted) return { ...base, status: "success" };
 
-  const failure = describeFailure(error ?? reason, controller.signal.aborted, phaseAtAbort ?? phases.current);
+  // Sessions redact what they show; this is the net under every kind, new ones included.
+  const redactor = redactorForSettings(check.settings);
+  const failure = describeFailure(error ?? reason, controller.signal.aborted, phaseAtAbort ?? phases.current, redactor);
   if (failure.phase !== "none" && !check.kind.phases.includes(failure.phase)) {
     // Phases are label values: an undeclared one (a probe bug) must not invent series.
     deps.logger.warn({ phase: failure.phase }, "failure in a phase the kind does not declare; reported as none");
@@ -143,13 +146,22 @@ function abortedPromise(signal: AbortSignal): Promise<never> {
 }
 
 /** Classifies a failure; a run cut off at its deadline is a timeout in the phase it was in. */
-export function describeFailure(error: unknown, isDeadline: boolean, currentPhase: string | undefined): Failure {
+export function describeFailure(
+  error: unknown,
+  isDeadline: boolean,
+  currentPhase: string | undefined,
+  redactor?: Redactor,
+): Failure {
   const phase = (error instanceof ProbeError ? error.phase : undefined) ?? currentPhase ?? "none";
   const verdict = isDeadline
     ? classifyFailure(new ProbeError("deadline", { phase, facts: { protocol: "probe", input: { class: "timeout" } } }))
     : classifyFailure(error);
   const cls: ErrorClass = verdict.class === "ok" ? "unknown" : verdict.class;
-  const side: Side = verdict.side === "none" ? "unknown" : verdict.side;
+  const side: Side = isDeadline
+    ? deadlineSide(currentPhase ?? phase)
+    : verdict.side === "none"
+      ? "unknown"
+      : verdict.side;
   const retryAfter = isDeadline ? undefined : retryAfterOf(error);
   return {
     class: cls,
@@ -157,7 +169,7 @@ export function describeFailure(error: unknown, isDeadline: boolean, currentPhas
     phase: isDeadline ? (currentPhase ?? phase) : phase,
     retryable: verdict.retryable,
     side,
-    message: shortMessage(error),
+    message: shortMessage(error, redactor),
     ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
   };
 }
@@ -179,8 +191,17 @@ export function throttleVerdict(outcome: RunOutcome): ThrottleVerdict {
     : { isThrottled: true, retryAfterSeconds: failure.retryAfterSeconds };
 }
 
+/**
+ * Whose side a run cut off at its deadline is on: the network's while the name is resolved or the connection is being
+ * set up (a phase named `dns` or `connect`, alone or as `…_connect`, or no phase yet), the provider's once a peer has
+ * accepted it and then stalls.
+ */
+function deadlineSide(phase: string | undefined): Side {
+  return phase === undefined || phase === "none" || /(?:^|_)(?:connect|dns)$/.test(phase) ? "network" : "provider";
+}
+
 /** The error and its causes' messages on one line, bounded. */
-function shortMessage(error: unknown): string {
+function shortMessage(error: unknown, redactor: Redactor | undefined): string {
   const parts: string[] = [];
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
@@ -190,6 +211,8 @@ function shortMessage(error: unknown): string {
     current = current.cause;
   }
   if (parts.length === 0) parts.push(typeof error === "string" ? error : "failed");
-  const line = parts.join(": ").replace(/\s+/g, " ").trim();
+  // Redact before shortening: the cut must not leave a piece of a credential behind.
+  const joined = parts.join(": ").replace(/\s+/g, " ").trim();
+  const line = redactor === undefined ? joined : redactor.redact(joined);
   return line.length > MESSAGE_LIMIT ? `${line.slice(0, MESSAGE_LIMIT - 1)}…` : line;
 }

@@ -40,6 +40,7 @@ checks:
     target: 127.0.0.1:${server.port}
     smtp:
       tls: none
+      allow_plaintext_auth: true
       auth: { mechanism: plain, user: probe@lab.test, password: "\${env:SUITEPROBE_TEST_SMTP_PASSWORD}" }
 `);
 }

@@ -26,6 +26,7 @@ beforeAll(async () => {
       mailbox:
         target: "127.0.0.1:${dovecot.port}"
         tls: none
+        allow_plaintext_auth: true
         auth: { mechanism: login, user: ${dovecot.user}, password: "\${file:${passwordFile}}" }
       max_delivery: 5s
       poll_interval: 100ms`;

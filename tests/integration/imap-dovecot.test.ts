@@ -40,6 +40,7 @@ describe("imap against Dovecot", () => {
   it("logs in, selects INBOX, searches and logs out, timing each phase", async () => {
     const settings = {
       tls: "none",
+      allow_plaintext_auth: true,
       auth: login(plain.user, passwordRef),
       search: { header: { name: "X-Mailer", value: "suiteprobe" }, subject: "hello", expect_min_results: 1 },
     };
@@ -52,6 +53,7 @@ describe("imap against Dovecot", () => {
   it("fails with class assertion facts when the search finds too few messages", async () => {
     const settings = {
       tls: "none",
+      allow_plaintext_auth: true,
       auth: login(plain.user, passwordRef),
       search: { subject: "no such subject", expect_min_results: 1 },
     };
@@ -61,7 +63,11 @@ describe("imap against Dovecot", () => {
   });
 
   it("reports a refused login with the tagged NO line and its AUTHENTICATIONFAILED code", async () => {
-    const run = await runProbe(imapKind, { tls: "none", auth: login(plain.user, wrongRef) }, { port: plain.port });
+    const run = await runProbe(
+      imapKind,
+      { tls: "none", allow_plaintext_auth: true, auth: login(plain.user, wrongRef) },
+      { port: plain.port },
+    );
     const error = errorOf(run);
     expect(error.phase).toBe("auth");
     expect(error.facts).toEqual({
@@ -72,7 +78,12 @@ describe("imap against Dovecot", () => {
   });
 
   it("reports SELECT of a missing folder with the raw NO line, at stage select", async () => {
-    const settings = { tls: "none", auth: login(plain.user, passwordRef), folder: "Does-Not-Exist" };
+    const settings = {
+      tls: "none",
+      allow_plaintext_auth: true,
+      auth: login(plain.user, passwordRef),
+      folder: "Does-Not-Exist",
+    };
     const error = errorOf(await runProbe(imapKind, settings, { port: plain.port }));
     expect(error.phase).toBe("select");
     // Dovecot 2.3.19 sends no [NONEXISTENT] code on SELECT/EXAMINE/STATUS (only on DELETE): the classifier needs the
@@ -124,7 +135,11 @@ describe("imap against Dovecot", () => {
   it("fails in phase connect with ECONNREFUSED in the cause while Dovecot is stopped", async () => {
     await plain.stop();
     try {
-      const run = await runProbe(imapKind, { tls: "none", auth: login(plain.user, passwordRef) }, { port: plain.port });
+      const run = await runProbe(
+        imapKind,
+        { tls: "none", allow_plaintext_auth: true, auth: login(plain.user, passwordRef) },
+        { port: plain.port },
+      );
       const error = errorOf(run);
       expect(error.phase).toBe("connect");
       expect(error.facts).toBeUndefined();

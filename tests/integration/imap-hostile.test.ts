@@ -64,7 +64,11 @@ function polite(line: string): string | undefined {
   }
 }
 
-const xoauth2 = () => ({ tls: "none", auth: { mechanism: "xoauth2", user: "probe@example.test", token: tokenRef } });
+const xoauth2 = () => ({
+  tls: "none",
+  allow_plaintext_auth: true,
+  auth: { mechanism: "xoauth2", user: "probe@example.test", token: tokenRef },
+});
 
 function errorOf(run: { error: unknown }): ProbeError {
   expect(run.error).toBeInstanceOf(ProbeError);
@@ -199,7 +203,11 @@ describe("imap against hostile and scripted servers", () => {
       }
       return polite(line);
     });
-    const settings = { tls: "none", auth: { mechanism: "login", user: "probe", password: passwordRef } };
+    const settings = {
+      tls: "none",
+      allow_plaintext_auth: true,
+      auth: { mechanism: "login", user: "probe", password: passwordRef },
+    };
     const run = await runProbe(imapKind, settings, { port: server.port });
     expect(run.error).toBeUndefined();
     expect(received).toBe(PASSWORD);

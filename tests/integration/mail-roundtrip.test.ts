@@ -56,6 +56,7 @@ function settings(over: Record<string, unknown> = {}, submitPort?: number): unkn
     mailbox: {
       target: `127.0.0.1:${dovecot.port}`,
       tls: "none",
+      allow_plaintext_auth: true,
       auth: { mechanism: "login", user: dovecot.user, password: passwordRef },
     },
     max_delivery: "3s",

@@ -193,7 +193,7 @@ describe("smtp: refusals carry the reply as facts", () => {
     });
     const run = await runProbe(
       smtpKind,
-      { tls: "none", auth: { mechanism: "plain", user: "probe", password: passwordRef } },
+      { tls: "none", allow_plaintext_auth: true, auth: { mechanism: "plain", user: "probe", password: passwordRef } },
       { port: mx.port },
     );
     const error = failure(run);
@@ -248,7 +248,7 @@ describe("smtp: refusals carry the reply as facts", () => {
     });
     const run = await runProbe(
       smtpKind,
-      { tls: "none", auth: { mechanism: "plain", user: "probe", password: passwordRef } },
+      { tls: "none", allow_plaintext_auth: true, auth: { mechanism: "plain", user: "probe", password: passwordRef } },
       { port: mx.port },
     );
     const error = failure(run);

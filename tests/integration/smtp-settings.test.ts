@@ -16,6 +16,7 @@ describe("smtp settings", () => {
       tls: "starttls",
       starttls_required: true,
       insecure_skip_verify: false,
+      allow_plaintext_auth: false,
       send: false,
       helo_name: "suiteprobe.invalid",
     });
@@ -43,7 +44,11 @@ describe("smtp settings", () => {
 
   it("refuses an invalid expect_banner regex at config time", () => {
     expect(issues({ expect_banner: "^220 (unclosed" })).toEqual([
-      { path: "expect_banner", message: "must be a valid regular expression" },
+      {
+        path: "expect_banner",
+        message:
+          "must be an RE2 regular expression (no backreferences or lookaround): missing closing ): `^220 (unclosed`",
+      },
     ]);
   });
 

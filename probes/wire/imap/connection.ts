@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import type { ConnectionOptions, TLSSocket } from "node:tls";
 import { ProbeError } from "../../../src/core/probe-error.js";
+import { Redactor } from "../../../src/core/redactor.js";
 import {
   DEFAULT_IMAP_READ_LIMITS,
   ImapResponseParser,
@@ -10,6 +11,7 @@ import {
   type ImapReadLimits,
   type ImapResponse,
 } from "./wire.js";
+import { MAX_REPLY_STREAM_MS } from "../transport/limits.js";
 import { connectTcp, upgradeToTls } from "../transport/socket.js";
 
 /** The untagged responses of one command and its tagged OK. */
@@ -29,6 +31,8 @@ type Failure =
 
 /** Longest server text kept in a fact: response lines are bounded but facts become log fields. */
 const MAX_FACT_CHARS = 1000;
+/** Redacted before cutting to MAX_FACT_CHARS with this margin, so the cut cannot split a credential's echo. */
+const REDACT_MARGIN_CHARS = 4096;
 
 /** The IMAP failure facts of a NO/BAD/BYE response line (`redact` removes credentials a server might echo). */
 export function imapFailure(
@@ -37,7 +41,7 @@ export function imapFailure(
   phase: string,
   redact: (text: string) => string = (t) => t,
 ): ProbeError {
-  const line = redact(response.raw.slice(0, MAX_FACT_CHARS));
+  const line = redact(response.raw.slice(0, MAX_FACT_CHARS + REDACT_MARGIN_CHARS)).slice(0, MAX_FACT_CHARS);
   return new ProbeError(`IMAP ${stage} failed: ${line}`, {
     phase,
     facts: { protocol: "imap", input: { response: line, stage } },
@@ -48,11 +52,21 @@ export function imapFailure(
 /** Most untagged responses one command may collect: the byte cap alone would allow millions of tiny ones. */
 export const MAX_UNTAGGED_PER_COMMAND = 50_000;
 
-function keepUntagged(untagged: ImapResponse[], response: ImapResponse, stage: string, phase: string): void {
-  if (untagged.length >= MAX_UNTAGGED_PER_COMMAND) {
-    throw imapProtocolError(`more than ${MAX_UNTAGGED_PER_COMMAND} untagged responses to ${stage}`, phase);
+/** The untagged responses of one command, bounded in number and in how long they may keep coming. */
+class UntaggedResponses {
+  readonly list: ImapResponse[] = [];
+  #firstAt = 0;
+
+  keep(response: ImapResponse, stage: string, phase: string): void {
+    if (this.list.length >= MAX_UNTAGGED_PER_COMMAND) {
+      throw imapProtocolError(`more than ${MAX_UNTAGGED_PER_COMMAND} untagged responses to ${stage}`, phase);
+    }
+    if (this.list.length === 0) this.#firstAt = performance.now();
+    else if (performance.now() - this.#firstAt > MAX_REPLY_STREAM_MS) {
+      throw imapProtocolError(`responses to ${stage} still streaming ${MAX_REPLY_STREAM_MS} ms after the first`, phase);
+    }
+    this.list.push(response);
   }
-  untagged.push(response);
 }
 
 /** A ProbeError of class protocol in `phase`. */
@@ -82,7 +96,8 @@ export class ImapConnection {
   #failure: Failure | undefined;
   #tag = 0;
   #sawBye = false;
-  readonly #redactions: string[] = [];
+  /** Credentials this connection sent, in every encoding; server text shown anywhere passes through it. */
+  readonly redactor = new Redactor();
 
   readonly #onData = (chunk: Buffer): void => {
     if (this.#failure !== undefined) return;
@@ -188,7 +203,7 @@ export class ImapConnection {
     onContinuation?: ContinuationHandler,
   ): Promise<CommandResult> {
     const tag = this.nextTag();
-    const untagged: ImapResponse[] = [];
+    const untagged = new UntaggedResponses();
     let text = `${tag} `;
     for (const part of parts) {
       if (typeof part === "string") {
@@ -213,10 +228,10 @@ export class ImapConnection {
       }
       if (response.raw.startsWith("* ")) {
         this.handleUntagged(response, stage);
-        keepUntagged(untagged, response, stage, this.phase);
+        untagged.keep(response, stage, this.phase);
         continue;
       }
-      return { untagged, tagged: this.expectTagged(response, tag, stage) };
+      return { untagged: untagged.list, tagged: this.expectTagged(response, tag, stage) };
     }
   }
 
@@ -227,18 +242,9 @@ export class ImapConnection {
     this.#socket.destroy();
   }
 
-  /** Registers credentials that must never appear in facts or messages, even if the server echoes them. */
-  addRedactions(...values: string[]): void {
-    this.#redactions.push(...values.filter((v) => v.length >= 4));
-    // Longest first: a shorter secret may be part of a longer encoding of it.
-    this.#redactions.sort((a, b) => b.length - a.length);
-  }
-
   /** The ProbeError of a NO/BAD/BYE response, credentials redacted. */
   failure(response: ImapResponse, stage: string): ProbeError {
-    return imapFailure(response, stage, this.phase, (text) =>
-      this.#redactions.reduce((t, secret) => t.split(secret).join("<secret>"), text),
-    );
+    return imapFailure(response, stage, this.phase, (text) => this.redactor.redact(text));
   }
 
   /** Handles an untagged response seen during a command: CAPABILITY updates, BYE fails (except LOGOUT). */
@@ -269,13 +275,13 @@ export class ImapConnection {
     if (list !== undefined) this.capabilities = new Set(list.toUpperCase().split(" ").filter(Boolean));
   }
 
-  async #awaitContinuation(tag: string, stage: string, untagged: ImapResponse[]): Promise<void> {
+  async #awaitContinuation(tag: string, stage: string, untagged: UntaggedResponses): Promise<void> {
     for (;;) {
       const response = await this.next();
       if (response.raw.startsWith("+")) return;
       if (response.raw.startsWith("* ")) {
         this.handleUntagged(response, stage);
-        keepUntagged(untagged, response, stage, this.phase);
+        untagged.keep(response, stage, this.phase);
         continue;
       }
       this.expectTagged(response, tag, stage);

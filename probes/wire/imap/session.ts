@@ -42,6 +42,13 @@ export interface FolderInfo {
 }
 
 const DELETE_BATCH = 500;
+/** Messages per SEARCH when counting without ESEARCH: at most ~50,000 numbers of 7 digits, under 400 KB a line. */
+const COUNT_CHUNK = 50_000;
+
+/** Whether a literal in `criteria` carries 8-bit text (then SEARCH needs CHARSET UTF-8). */
+function isUtf8(criteria: readonly CommandPart[]): boolean {
+  return criteria.some((p) => typeof p !== "string" && [...p.literal].some((c) => c.charCodeAt(0) > 0x7f));
+}
 
 /** An authenticated IMAP session; every method throws ProbeError (IMAP facts for NO/BAD/BYE). */
 export class ImapSession {
@@ -118,9 +125,8 @@ export class ImapSession {
 
   /** UID SEARCH with `criteria` (CHARSET UTF-8 added when a literal carries 8-bit text); the matching UIDs. */
   async search(criteria: readonly CommandPart[]): Promise<number[]> {
-    const isUtf8 = criteria.some((p) => typeof p !== "string" && [...p.literal].some((c) => c.charCodeAt(0) > 0x7f));
     const { untagged } = await this.#conn.command(
-      ["UID SEARCH ", ...(isUtf8 ? ["CHARSET UTF-8 "] : []), ...criteria],
+      ["UID SEARCH ", ...(isUtf8(criteria) ? ["CHARSET UTF-8 "] : []), ...criteria],
       "search",
     );
     const uids: number[] = [];
@@ -129,6 +135,34 @@ export class ImapSession {
       if (match?.[1] !== undefined) uids.push(...match[1].trim().split(" ").filter(Boolean).map(Number));
     }
     return uids;
+  }
+
+  /**
+   * How many messages of the selected folder (holding `exists`) match `criteria`, without the full list: ESEARCH's
+   * `RETURN (COUNT)` (RFC 4731) where announced, else SEARCH over sequence ranges of COUNT_CHUNK messages, so that
+   * no response line grows past the reader's line cap however large the folder is.
+   */
+  async count(criteria: readonly CommandPart[], exists: number): Promise<number> {
+    const charset = isUtf8(criteria) ? ["CHARSET UTF-8 "] : [];
+    if (this.#conn.capabilities.has("ESEARCH")) {
+      const { untagged } = await this.#conn.command(["UID SEARCH RETURN (COUNT) ", ...charset, ...criteria], "search");
+      for (const r of untagged) {
+        const match = /^\* ESEARCH .*\bCOUNT (\d+)/i.exec(r.raw);
+        if (match?.[1] !== undefined) return Number(match[1]);
+      }
+      return 0; // RFC 4731: no COUNT item when nothing matched
+    }
+    if (exists <= COUNT_CHUNK) return (await this.search(criteria)).length;
+    let total = 0;
+    for (let from = 1; from <= exists; from += COUNT_CHUNK) {
+      const to = Math.min(exists, from + COUNT_CHUNK - 1);
+      const { untagged } = await this.#conn.command(["SEARCH ", ...charset, `${from}:${to} `, ...criteria], "search");
+      for (const r of untagged) {
+        const match = /^\* SEARCH((?: \d+)*)\s*$/i.exec(r.raw);
+        if (match?.[1] !== undefined) total += match[1].trim().split(" ").filter(Boolean).length;
+      }
+    }
+    return total;
   }
 
   /** UIDs of messages whose header `name` contains `value` (SEARCH HEADER: substring, case-insensitive). */
@@ -311,13 +345,13 @@ export class ImapSession {
       );
     }
     const b64 = (text: string): string => Buffer.from(text).toString("base64");
-    this.#conn.addRedactions(secret, b64(secret));
+    this.#conn.redactor.addSecret(secret);
     const before = this.#conn.capabilities;
     if (auth.mechanism === "login") {
       await this.#conn.command(["LOGIN ", astring(auth.user), " ", astring(secret)], "auth");
     } else {
       const initial = b64(`user=${auth.user}\x01auth=Bearer ${secret}\x01\x01`);
-      this.#conn.addRedactions(initial);
+      this.#conn.redactor.addSent(initial);
       let isSent = this.#conn.capabilities.has("SASL-IR");
       // On failure the server sends a `+` with an error challenge; an empty response ends the exchange (RFC 7628).
       await this.#conn.command([`AUTHENTICATE XOAUTH2${isSent ? ` ${initial}` : ""}`], "auth", () => {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { duration } from "../../../src/core/duration.js";
 import { secretRef } from "../../../src/core/secret.js";
-import { tlsFields } from "../transport/tls.js";
+import { plaintextAuthField, tlsFields } from "../transport/tls.js";
 import { astring, type CommandPart } from "./wire.js";
 
 const user = z.string().min(1).max(320).describe("User name to authenticate as (often the mailbox address).");
@@ -68,6 +68,7 @@ export const imapSettingsSchema = z.strictObject({
     .describe("With tls: starttls, fail (class tls) when STARTTLS is not offered instead of going on in plaintext."),
   ...tlsFields,
   auth: imapAuthSchema,
+  ...plaintextAuthField,
   folder: z.string().min(1).max(255).default("INBOX").describe("Folder to SELECT (read-only), e.g. INBOX."),
   search: imapSearchSchema.optional(),
 });

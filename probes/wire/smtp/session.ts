@@ -3,7 +3,10 @@ import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { gaugeFact } from "../../../src/core/facts.js";
 import { ProbeError } from "../../../src/core/probe-error.js";
+import { Redactor } from "../../../src/core/redactor.js";
+import { compileUserRegex, testUserRegex } from "../../../src/core/user-regex.js";
 import { LineReader, LineReaderError } from "../transport/line-reader.js";
+import { MAX_REPLY_STREAM_MS } from "../transport/limits.js";
 import { connectTcp, upgradeToTls } from "../transport/socket.js";
 import { CERT_EXPIRY_FACT, earliestCertExpiry, tlsConnectOptions } from "../transport/tls.js";
 import type { SmtpAuthSettings, SmtpPhase, SmtpSessionInput, SmtpSessionResult, SmtpSettings } from "./settings.js";
@@ -47,8 +50,8 @@ export class SmtpSession {
   #socket: Socket | TLSSocket | undefined;
   #reader: LineReader | undefined;
   #phase: SmtpPhase = "connect";
-  /** Strings never to be echoed back from the server into errors or facts (credentials as sent). */
-  readonly #redactions: string[] = [];
+  /** Credentials as sent, in every encoding: never echoed from the server into errors, facts or logs. */
+  readonly #redactor = new Redactor();
   #isPoliteCloseWanted = false;
   readonly #onAbort = (): void => {
     this.#socket?.destroy();
@@ -203,7 +206,7 @@ export class SmtpSession {
   async #banner(): Promise<void> {
     const reply = this.#expect(await this.#readReply(), 220, "unexpected greeting");
     const pattern = this.#s.expect_banner;
-    if (pattern !== undefined && !new RegExp(pattern).test(reply.text)) {
+    if (pattern !== undefined && !testUserRegex(compileUserRegex(pattern), reply.text)) {
       throw new ProbeError(`greeting ${preview(reply.text)} does not match expect_banner /${pattern}/`, {
         phase: "banner",
         facts: { protocol: "probe", input: { class: "assertion" } },
@@ -243,9 +246,13 @@ export class SmtpSession {
         steps = [];
         break;
     }
-    this.#redactions.push(secret, b64(secret), ...(initial === undefined ? steps : [initial]));
+    this.#redactor.addSecret(secret);
+    if (initial !== undefined) this.#redactor.addSent(initial);
     const verb = `AUTH ${auth.mechanism.toUpperCase()}`;
-    let reply = await this.#command(initial === undefined ? verb : `${verb} ${initial}`);
+    let reply =
+      initial === undefined
+        ? await this.#command(verb)
+        : await this.#sendSecret(`${verb} ${initial}`, `${verb} <redacted>`);
     for (let step = 0; reply.code === 334; step++) {
       const next = steps[step];
       if (next === undefined) {
@@ -258,7 +265,7 @@ export class SmtpSession {
         }
         throw this.#replyError(`AUTH ${auth.mechanism} failed${this.#redact(challenge)}`, reply);
       }
-      reply = await this.#command(next);
+      reply = await this.#sendSecret(next, "<redacted>");
     }
     this.#expect(reply, 235, `AUTH ${auth.mechanism} failed`);
   }
@@ -299,8 +306,15 @@ export class SmtpSession {
   }
 
   async #command(line: string): Promise<Reply> {
-    // Only the verb is logged: arguments may carry credentials.
+    // Only the verb is logged: arguments may carry addresses; credentials never go through here (see #sendSecret).
     this.#in.logger.debug({ phase: this.#phase, command: line.split(" ", 1)[0] }, "smtp command");
+    this.#write(`${line}\r\n`);
+    return this.#readReply();
+  }
+
+  /** Sends a credential-bearing line (an AUTH payload); the log shows `shown`, never any part of the line. */
+  async #sendSecret(line: string, shown: string): Promise<Reply> {
+    this.#in.logger.debug({ phase: this.#phase, command: shown, isSensitive: true }, "smtp command");
     this.#write(`${line}\r\n`);
     return this.#readReply();
   }
@@ -309,11 +323,13 @@ export class SmtpSession {
     const reader = this.#reader;
     if (reader === undefined) throw new Error("no connection");
     const lines: string[] = [];
+    const rawLines: string[] = [];
     let code = "";
+    let firstLineAt = 0;
     for (;;) {
       let line: string;
       try {
-        line = this.#redact(await reader.readLine());
+        line = await reader.readLine();
       } catch (error) {
         if (
           error instanceof LineReaderError &&
@@ -324,14 +340,20 @@ export class SmtpSession {
         throw error;
       }
       const match = REPLY_LINE.exec(line);
-      if (match === null) throw this.#protocolError(`not an SMTP reply line: ${preview(line)}`);
+      if (match === null) throw this.#protocolError(`not an SMTP reply line: ${preview(this.#redact(line))}`);
       if (lines.length > 0 && match[1] !== code) throw this.#protocolError(`reply code changed within a reply`);
       code = match[1] ?? "";
-      lines.push(line);
+      rawLines.push(line);
+      lines.push(this.#redact(line));
       if (match[2] !== "-") break;
       if (lines.length >= MAX_REPLY_LINES) throw this.#protocolError(`reply longer than ${MAX_REPLY_LINES} lines`);
+      if (lines.length === 1) firstLineAt = performance.now();
+      else if (performance.now() - firstLineAt > MAX_REPLY_STREAM_MS) {
+        throw this.#protocolError(`reply still streaming ${MAX_REPLY_STREAM_MS} ms after its first line`);
+      }
     }
-    const reply = { code: Number(code), text: lines.join("\n"), lines };
+    // Redact the joined text too: an echo split across reply lines is only whole there.
+    const reply = { code: Number(code), text: this.#redact(rawLines.join("\n")), lines };
     this.#in.facts.set(SMTP_REPLY_CODE_FACT, reply.code);
     // A 421 closes the channel; other refusals leave it open, so QUIT politely on the way out.
     this.#isPoliteCloseWanted = reply.code !== 421;
@@ -360,9 +382,7 @@ export class SmtpSession {
   }
 
   #redact(text: string): string {
-    let result = text;
-    for (const secret of this.#redactions) if (secret !== "") result = result.split(secret).join("<secret>");
-    return result;
+    return this.#redactor.redact(text);
   }
 }
 

@@ -2,8 +2,9 @@ import { z } from "zod";
 import type { SessionIo } from "../../../src/core/probe.js";
 import type { Secret } from "../../../src/core/secret.js";
 import { secretRef } from "../../../src/core/secret.js";
+import { userRegex } from "../../../src/core/user-regex.js";
 import type { TlsSettings } from "../transport/tls.js";
-import { tlsFields } from "../transport/tls.js";
+import { checkPlaintextAuth, plaintextAuthField, tlsFields } from "../transport/tls.js";
 
 /** The fixed phase label values of the `smtp` kind, in session order. */
 export const SMTP_PHASES = [
@@ -31,6 +32,7 @@ export interface SmtpSettings extends TlsSettings {
   tls: "none" | "starttls" | "implicit";
   starttls_required: boolean;
   auth?: SmtpAuthSettings | undefined;
+  allow_plaintext_auth: boolean;
   mail_from?: string | undefined;
   rcpt_to?: string | undefined;
   send: boolean;
@@ -43,15 +45,6 @@ const HOSTNAME =
 const ADDRESS_LITERAL = /^\[[0-9A-Fa-f:.]+\]$/;
 // No whitespace, controls or angle brackets: the address is put inside <...> on a command line.
 const MAILBOX = /^[^\s<>\p{Cc}]*$/u;
-
-function isValidRegex(pattern: string): boolean {
-  try {
-    new RegExp(pattern);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const user = z.string().min(1).describe("User name to authenticate as.");
 const authSchema = z
@@ -84,6 +77,7 @@ const settingsObject = z
       ),
     ...tlsFields,
     auth: authSchema.optional(),
+    ...plaintextAuthField,
     mail_from: z
       .string()
       .regex(MAILBOX, { message: "must be a bare address without spaces or angle brackets" })
@@ -99,11 +93,12 @@ const settingsObject = z
       .boolean()
       .default(false)
       .describe("Send a small test message with DATA after RCPT (otherwise RSET); needs rcpt_to."),
-    expect_banner: z
-      .string()
-      .refine(isValidRegex, { message: "must be a valid regular expression" })
+    expect_banner: userRegex
       .optional()
-      .describe("Regular expression the greeting (all lines, joined by newlines) must match."),
+      .describe(
+        "RE2 regular expression (linear time: no backreferences or lookaround) the greeting must match somewhere " +
+          "(all lines joined by newlines; the first 16 KiB).",
+      ),
     helo_name: z
       .string()
       .refine((name) => HOSTNAME.test(name) || ADDRESS_LITERAL.test(name), {
@@ -119,7 +114,8 @@ const settingsObject = z
   .refine((s) => !s.send || s.rcpt_to !== undefined, {
     message: "rcpt_to is required when send is true",
     path: ["rcpt_to"],
-  });
+  })
+  .superRefine((s, issues) => checkPlaintextAuth(s, issues));
 
 /** The `smtp` settings block (strict object). */
 export const smtpSettingsSchema = settingsObject;

@@ -92,3 +92,25 @@ export const CERT_EXPIRY_FACT = gaugeFact(
   "Unix time of the earliest certificate expiry in the chain of the last TLS handshake.",
   { merge: "min", isClearedWhenUnreported: true },
 );
+/** The opt-in for credentials over a plain-text connection (socket kinds with `tls` and `auth`). */
+export const plaintextAuthField = {
+  allow_plaintext_auth: z
+    .boolean()
+    .default(false)
+    .describe("Allow auth with tls: none, i.e. credentials in plain text. Off by default; for loopback labs only."),
+};
+
+/** Why a block is refused when it would send credentials in plain text without `allow_plaintext_auth: true`. */
+export const PLAINTEXT_AUTH_MESSAGE =
+  "would be sent in plain text with tls: none; use tls: starttls or implicit, or set allow_plaintext_auth: true (loopback labs only)";
+
+/** Adds the plain-text-credentials issue at `auth` (prefixed by `path`) when tls is none and auth is set. */
+export function checkPlaintextAuth(
+  settings: { tls: string; auth?: unknown; allow_plaintext_auth: boolean },
+  issues: { addIssue(issue: { code: "custom"; path: (string | number)[]; message: string }): void },
+  path: (string | number)[] = [],
+): void {
+  if (settings.tls === "none" && settings.auth !== undefined && !settings.allow_plaintext_auth) {
+    issues.addIssue({ code: "custom", path: [...path, "auth"], message: PLAINTEXT_AUTH_MESSAGE });
+  }
+}
