@@ -8,6 +8,7 @@ import type { Metrics, SeriesLabels } from "./metrics/metrics.js";
 import { failureFields, runCheck, type RunOutcome } from "./runtime/runner.js";
 import { CredentialSet } from "./runtime/credentials.js";
 import { Scheduler } from "./runtime/scheduler.js";
+import { NO_SHARD, selectShard, type Shard } from "./runtime/shard.js";
 
 /** What the status page shows of one check. */
 export interface CheckStatus {
@@ -41,6 +42,7 @@ export class Agent {
   #reloadTail: Promise<unknown> = Promise.resolve();
 
   readonly #credentials: CredentialSet;
+  readonly #shard: Shard;
 
   constructor(deps: {
     kinds: readonly AnyProbeKind[];
@@ -49,7 +51,10 @@ export class Agent {
     metrics: Metrics;
     /** The credentials checks sign in with; default: made by the kinds' family, with no proxy. */
     credentials?: CredentialSet;
+    /** Run only this shard's checks, at start and after every reload. */
+    shard?: Shard;
   }) {
+    this.#shard = deps.shard ?? NO_SHARD;
     const credentials =
       deps.credentials ??
       new CredentialSet(credentialFamilyOf(deps.kinds), { logger: deps.logger, proxyFor: () => undefined });
@@ -159,7 +164,8 @@ export class Agent {
     });
   }
 
-  async #apply(config: AgentConfig): Promise<void> {
+  async #apply(whole: AgentConfig): Promise<void> {
+    const config = selectShard(whole, this.#shard);
     this.#credentials.apply(config);
     this.#logger.level = config.logLevel;
     const labelNames = [...Object.keys(config.labels), ...config.checks.flatMap((c) => Object.keys(c.labels))];

@@ -7,6 +7,7 @@ import { PROBE_KINDS } from "../probes/index.js";
 import { credentialFamilyOf } from "./core/credentials.js";
 import { collectFacts } from "./core/facts.js";
 import { CredentialSet } from "./runtime/credentials.js";
+import { NO_SHARD, parseShard, selectShard, type Shard } from "./runtime/shard.js";
 import { proxyForUrl } from "../probes/wire/http/proxy.js";
 import { Agent } from "./agent.js";
 import { runClassifyCommand } from "./classify-command.js";
@@ -37,21 +38,22 @@ Commands:
 
 Run "suiteprobe <command> --help" for a command's options.
 Exit codes: 0 ok, 1 a check failed, 2 bad usage or invalid config.`,
-  run: `Usage: suiteprobe run --config FILE [--web.config.file FILE] [--web.enable-lifecycle]
+  run: `Usage: suiteprobe run --config FILE [--shard I/N] [--web.config.file FILE] [--web.enable-lifecycle]
                       [--web.max-connections N]
 
 Runs the agent. SIGHUP (or POST /-/reload with --web.enable-lifecycle) re-reads the config (an invalid one is
 refused and the old one keeps running); SIGTERM/SIGINT abort runs in flight, close the server and exit 0.
 
+  --shard I/N                run only the checks whose name hashes to shard I of N (0-based); or SUITEPROBE_SHARD
   --web.config.file FILE     TLS and basic auth for every endpoint, in exporter-toolkit's web config format
   --web.enable-lifecycle     accept POST /-/reload (otherwise 403, as in Prometheus)
   --web.max-connections N    most open HTTP connections (default ${DEFAULT_MAX_CONNECTIONS}; at most a quarter of the
                              open-file limit, the rest is kept for probes)`,
-  once: `Usage: suiteprobe once --config FILE [--check NAME]... [--json]
+  once: `Usage: suiteprobe once --config FILE [--check NAME]... [--json] [--shard I/N]
 
 Runs the checks (all, or those named) once now. Prints a table, or with --json one JSON object per line.
 Exit 0 when all succeeded, 1 when any failed, 2 on a config error.`,
-  "check-config": `Usage: suiteprobe check-config --config FILE [--web.config.file FILE]
+  "check-config": `Usage: suiteprobe check-config --config FILE [--web.config.file FILE] [--shard I/N]
 
 Validates the config (and the web config when given): one line per problem as "path: message" and exit 2, or a
 summary (checks per kind, next run times) and exit 0.`,
@@ -70,6 +72,7 @@ const OPTIONS = {
   "web.config.file": { type: "string" },
   "web.enable-lifecycle": { type: "boolean" },
   "web.max-connections": { type: "string" },
+  shard: { type: "string" },
 } satisfies ParseArgsConfig["options"];
 
 type Options = {
@@ -80,6 +83,7 @@ type Options = {
   "web.config.file"?: string;
   "web.enable-lifecycle"?: boolean;
   "web.max-connections"?: string;
+  shard?: string;
 };
 
 /** Which commands take which web flags; any other use is a usage error. */
@@ -127,6 +131,13 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   if (command === "classify") return runClassifyCommand(process.stdin, process.stdout);
+  // The flag wins over the environment (a StatefulSet sets SUITEPROBE_SHARD from the pod ordinal).
+  const shardText = options.shard ?? process.env["SUITEPROBE_SHARD"];
+  const shard = shardText === undefined || shardText === "" ? NO_SHARD : parseShard(shardText);
+  if ("error" in shard) {
+    console.error(`suiteprobe ${command}: --shard/SUITEPROBE_SHARD: ${shard.error}`);
+    return EXIT.usage;
+  }
   if (options.config === undefined) {
     console.error(`suiteprobe ${command}: --config FILE is required\n\n${help}`);
     return EXIT.usage;
@@ -143,13 +154,13 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case "check-config":
-      console.log(summarise(options.config, loaded.config));
+      console.log(summarise(options.config, selectShard(loaded.config, shard)));
       if (webPath !== undefined) console.log(summariseWeb(webPath, web.config));
       return EXIT.ok;
     case "once":
-      return once(loaded.config, options);
+      return once(selectShard(loaded.config, shard), options);
     default:
-      return run(options.config, loaded.config, {
+      return run(options.config, loaded.config, shard, {
         web: web.config,
         isLifecycleEnabled: options["web.enable-lifecycle"] === true,
         maxConnections,
@@ -216,13 +227,22 @@ async function once(config: AgentConfig, options: Options): Promise<number> {
 async function run(
   configPath: string,
   config: AgentConfig,
+  shard: Shard,
   http: { web: WebConfig; isLifecycleEnabled: boolean; maxConnections: number },
 ): Promise<number> {
   const version = readVersion();
   const logger = createLogger(config.logLevel);
   const registry = new Registry();
   const metrics = new Metrics(registry, { version, nodeVersion: process.version }, collectFacts(PROBE_KINDS));
-  const agent = new Agent({ kinds: PROBE_KINDS, configPath, logger, metrics, credentials: credentialSet(logger) });
+  metrics.setShard(shard);
+  const agent = new Agent({
+    kinds: PROBE_KINDS,
+    configPath,
+    logger,
+    metrics,
+    credentials: credentialSet(logger),
+    shard,
+  });
   const fdLimit = openFileLimit();
   const cap = connectionCap(http.maxConnections, fdLimit);
   if (cap < http.maxConnections) {

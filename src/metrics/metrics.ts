@@ -111,6 +111,7 @@ export class Metrics {
   readonly reloadSuccessful: Gauge;
   readonly reloadTimestamp: Gauge;
   readonly checksByKind: Gauge;
+  readonly #shardInfo: Gauge;
   #probe: ProbeMetricSet;
   readonly #facts: readonly Fact[];
   #extraLabels: readonly string[] = [];
@@ -137,6 +138,13 @@ export class Metrics {
       labelNames: ["version", "node_version"],
       registers,
     }).set({ version: build.version, node_version: build.nodeVersion }, 1);
+    this.#shardInfo = new Gauge({
+      name: "suiteprobe_shard_info",
+      help: "Always 1; labels tell which shard of the check list this agent runs (shard 0 of 1: all of it).",
+      labelNames: ["shard", "shards"],
+      registers,
+    });
+    this.#shardInfo.set({ shard: "0", shards: "1" }, 1);
     this.checksByKind = new Gauge({
       name: "suiteprobe_checks",
       help: "Configured checks by kind.",
@@ -173,6 +181,12 @@ export class Metrics {
     this.#probe = probeMetrics(this.registry, sorted, this.#facts);
     this.#extraLabels = sorted;
     this.#lastPhases.clear();
+  }
+
+  /** Which shard of the check list this agent runs (`--shard i/n`). */
+  setShard(shard: { index: number; count: number }): void {
+    this.#shardInfo.reset();
+    this.#shardInfo.set({ shard: String(shard.index), shards: String(shard.count) }, 1);
   }
 
   /** The configured label names in use. */

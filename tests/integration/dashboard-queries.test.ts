@@ -103,7 +103,7 @@ checks:
   - name: mailbox
     kind: imap
     target: 127.0.0.1:${dovecot.port}
-    imap: { tls: none, auth: { mechanism: login, user: ${dovecot.user}, password: "\${file:${passwordFile}}" } }
+    imap: { tls: none, allow_plaintext_auth: true, auth: { mechanism: login, user: ${dovecot.user}, password: "\${file:${passwordFile}}" } }
   - name: roundtrip
     kind: mail_roundtrip
     interval: 12s
@@ -113,6 +113,7 @@ checks:
       mailbox:
         target: "127.0.0.1:${dovecot.port}"
         tls: none
+        allow_plaintext_auth: true
         auth: { mechanism: login, user: ${dovecot.user}, password: "\${file:${passwordFile}}" }
       max_delivery: 1s
       poll_interval: 100ms
