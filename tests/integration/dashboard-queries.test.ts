@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALERTS } from "../../deploy/alerts.js";
+import { startSimulator, type Simulator } from "../../lab/sim/index.js";
 import { dashboardQueries } from "../../deploy/dashboard.js";
 import { grafanaRulesFile } from "../../deploy/outputs/grafana-alerting.js";
 import { ENGINE_METRICS, KIND_METRICS, SERVICES } from "../../deploy/services.js";
@@ -55,6 +56,7 @@ let agent: ReturnType<typeof startCli> | undefined;
 let dovecot: TestDovecot;
 let mta: MaildirSmtpServer;
 let smtp: TestSmtpServer;
+let sim: Simulator;
 let promPort: number;
 let dataDir: string;
 
@@ -65,13 +67,15 @@ async function query(expr: string): Promise<{ status: string; error?: string; da
 
 beforeAll(async () => {
   const { ca } = await testCerts();
-  [dovecot, smtp] = await Promise.all([startDovecot(), startSmtpServer()]);
+  [dovecot, smtp, sim] = await Promise.all([startDovecot(), startSmtpServer(), startSimulator()]);
   mta = await startMaildirSmtpServer(dovecot.folderDir());
   const agentPort = await freePort();
   promPort = await freePort();
   dataDir = mkdtempSync(join(tmpdir(), "suiteprobe-prom-"));
   const passwordFile = join(dataDir, "pw");
   writeFileSync(passwordFile, dovecot.password, { mode: 0o600 });
+  const slackTokenFile = join(dataDir, "slack-token");
+  writeFileSync(slackTokenFile, "xoxb-sim-bot-token", { mode: 0o600 });
   const config = writeConfig(`
 agent: { listen: "127.0.0.1:${agentPort}", location: lab, labels: { provider: lab } }
 defaults: { interval: 1s, timeout: 800ms }
@@ -96,6 +100,16 @@ checks:
         auth: { mechanism: login, user: ${dovecot.user}, password: "\${file:${passwordFile}}" }
       max_delivery: 1s
       poll_interval: 100ms
+  - name: slack
+    kind: slack_chat
+    interval: 12s
+    timeout: 11s
+    slack_chat:
+      token: "\${file:${slackTokenFile}}"
+      channel: C0SIM0001
+      slack_url: "${sim.url}/api"
+      max_delivery: 1s
+      read_interval: 1s
   - name: refused
     kind: smtp
     target: 127.0.0.1:1
@@ -128,7 +142,8 @@ scrape_configs:
   await eventually(async () => {
     const r = await query('sum(increase(probe_mail_delivery_seconds_count{check="roundtrip"}[30s])) > 0');
     const s = await query('count(probe_ssl_earliest_cert_expiry{check="submit-tls"}) > 0');
-    return (r.data?.result.length ?? 0) > 0 && (s.data?.result.length ?? 0) > 0 ? true : undefined;
+    const c = await query('sum(increase(probe_chat_delivery_seconds_count{kind="slack_chat"}[30s])) > 0');
+    return [r, s, c].every((q) => (q.data?.result.length ?? 0) > 0) ? true : undefined;
   }, 40_000).catch((error: unknown) => {
     throw new Error(`no data: agent said ${agent?.output.stdout.slice(-2000)} ${agent?.output.stderr}`, {
       cause: error,
@@ -139,7 +154,7 @@ scrape_configs:
 afterAll(async () => {
   agent?.child.kill("SIGTERM");
   prometheus?.kill("SIGTERM");
-  await Promise.all([mta?.close(), smtp?.close()]);
+  await Promise.all([mta?.close(), smtp?.close(), sim?.close()]);
   await dovecot?.dispose();
   await new Promise((r) => setTimeout(r, 300));
   rmSync(dataDir, { recursive: true, force: true });

@@ -128,9 +128,18 @@ export async function runRoundTrip<M extends RoundTripItem>(run: RoundTripRun<M>
   const deadlineMs = sent.acceptedAtMs + run.maxDeliveryMs;
   pending.set(id, { deadlineMs });
 
-  const { found, seenAtMs, late } = await phases.time(names.delivery, () =>
-    watchForDelivery(run, id, deadlineMs, names.delivery),
-  );
+  let watched: Awaited<ReturnType<typeof watchForDelivery<M>>>;
+  try {
+    watched = await phases.time(names.delivery, () => watchForDelivery(run, id, deadlineMs, names.delivery));
+  } catch (error) {
+    // The watch failed (refused, throttled): send nothing more now; the next run deletes the item first.
+    if (sent.item !== undefined) {
+      pending.delete(id);
+      run.state.undeleted.set(id, sent.item);
+    }
+    throw error;
+  }
+  const { found, seenAtMs, late } = watched;
   if (found !== undefined) {
     pending.delete(id);
     facts.observe(declared.delivery, Math.max(0, (seenAtMs - sent.acceptedAtMs) / 1000));
