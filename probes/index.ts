@@ -6,4 +6,10 @@ import { smtpKind } from "./smtp.js";
 import { teamsChatKind } from "./teams-chat.js";
 
 /** THE registry of probe kinds: the config union, `kind` labels, the README table and check-config derive from it. */
-export const PROBE_KINDS: readonly AnyProbeKind[] = [smtpKind, imapKind, mailRoundtripKind, slackChatKind, teamsChatKind];
+export const PROBE_KINDS: readonly AnyProbeKind[] = [
+  smtpKind,
+  imapKind,
+  mailRoundtripKind,
+  slackChatKind,
+  teamsChatKind,
+];
