@@ -124,7 +124,7 @@ async function post(
     return { acceptedAtMs: Date.now(), item: { id, ts } };
   } catch (error) {
     // Lost before the answer: the message may have been posted, so keep watching for it.
-    if (isLostConnection(error, ctx.signal)) return { acceptedAtMs: Date.now(), uncertain: error as never };
+    if (isLostConnection(error, ctx.signal)) return { acceptedAtMs: Date.now(), uncertain: error };
     throw error;
   }
 }

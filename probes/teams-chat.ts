@@ -153,7 +153,7 @@ async function post(ctx: Context, endpoint: GraphEndpoint, id: string): Promise<
     return { acceptedAtMs: Date.now(), item: { id, messageId, userId } };
   } catch (error) {
     // Lost before the answer: the message may have been posted, so keep watching for it.
-    if (isLostConnection(error, ctx.signal)) return { acceptedAtMs: Date.now(), uncertain: error as never };
+    if (isLostConnection(error, ctx.signal)) return { acceptedAtMs: Date.now(), uncertain: error };
     throw error;
   }
 }

@@ -128,6 +128,16 @@ describe("slack_chat against the simulator", () => {
     ]);
   });
 
+  it("a post whose answer is lost is an uncertain send: watched until the deadline, then its own failure", async () => {
+    const sim = await start({ world: world() });
+    sim.setFault("slack.postMessage", { type: "reset", times: 1 });
+    const run = await slackRun(sim, state());
+    expect(run.facts["chat_uncertain_sends"]).toBe(1);
+    expect(failureOf(run)).toMatchObject({ phase: "post", side: "network" });
+    expect(sim.count("slack.history")).toBeGreaterThanOrEqual(1);
+    expect(sim.leftovers().slackMessages).toEqual([]);
+  });
+
   it("429 ratelimited with Retry-After: class throttled, phase post, the scope held for Retry-After", async () => {
     const sim = await start({ world: world() });
     sim.setFault("slack.postMessage", { type: "status", status: 429, retryAfter: 30 });

@@ -52,7 +52,7 @@ export function callIn(io: ApiIo, phase: string, call: ApiCall): Promise<HttpRes
 }
 
 /** A lost connection (no HTTP answer) worth retrying until the deadline; a refusal or the run's abort is not. */
-export function isLostConnection(error: unknown, signal: AbortSignal): boolean {
+export function isLostConnection(error: unknown, signal: AbortSignal): error is HttpRequestError {
   return !signal.aborted && error instanceof HttpRequestError && error.info.status === undefined;
 }
 
