@@ -3,7 +3,17 @@ import { entraSigninKind } from "./entra-signin.js";
 import { httpKind } from "./http.js";
 import { imapKind } from "./imap.js";
 import { mailRoundtripKind } from "./mail-roundtrip.js";
+import { slackChatKind } from "./slack-chat.js";
 import { smtpKind } from "./smtp.js";
+import { teamsChatKind } from "./teams-chat.js";
 
 /** THE registry of probe kinds: the config union, `kind` labels, the README table and check-config derive from it. */
-export const PROBE_KINDS: readonly AnyProbeKind[] = [smtpKind, imapKind, mailRoundtripKind, httpKind, entraSigninKind];
+export const PROBE_KINDS: readonly AnyProbeKind[] = [
+  smtpKind,
+  imapKind,
+  mailRoundtripKind,
+  httpKind,
+  entraSigninKind,
+  slackChatKind,
+  teamsChatKind,
+];

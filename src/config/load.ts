@@ -185,16 +185,16 @@ function resolveConfig(
     if (check.interval !== undefined && check.schedule !== undefined) {
       errors.push(`${at}: set interval or schedule, not both`);
     }
-    const plan: Plan =
-      check.schedule !== undefined
-        ? { type: "cron", expression: check.schedule }
-        : check.interval !== undefined
-          ? { type: "interval", everyMs: check.interval }
-          : defaults.schedule !== undefined
-            ? { type: "cron", expression: defaults.schedule }
-            : { type: "interval", everyMs: defaults.interval ?? DEFAULT_INTERVAL_MS };
+    const plan = planOf(check, defaults, kind.minInterval?.ms);
     const timeoutMs = check.timeout ?? defaults.timeout ?? DEFAULT_TIMEOUT_MS;
     const periodMs = shortestPeriodMs(plan);
+    if (kind.minInterval !== undefined && periodMs < kind.minInterval.ms) {
+      const field = check.schedule !== undefined || defaults.schedule !== undefined ? "schedule" : "interval";
+      errors.push(
+        `${at}.${field}: runs ${periodMs / 1000}s apart, too often for ${kind.id}: at least ` +
+          `${kind.minInterval.ms / 1000}s (${kind.minInterval.why})`,
+      );
+    }
     if (timeoutMs >= periodMs) {
       errors.push(`${at}.timeout: ${timeoutMs / 1000}s must be shorter than the interval (${periodMs / 1000}s)`);
     }
@@ -205,14 +205,7 @@ function resolveConfig(
         `${at}.timeout: ${timeoutMs / 1000}s is too short for ${kind.id}: at least ${least.ms / 1000}s (${least.why})`,
       );
     }
-    const credential = kind.credentialOf?.(settings);
-    if (credential !== undefined && !(credential in data.credentials)) {
-      const known = Object.keys(data.credentials);
-      errors.push(
-        `${at}.${kind.id}.credential: no credential "${credential}" under credentials` +
-          (known.length === 0 ? "" : ` (there are: ${known.join(", ")})`),
-      );
-    }
+    errors.push(...credentialProblems(kind, settings, data.credentials, `${at}.${kind.id}`));
     const target = resolveTarget(kind, check.target, settings, `${at}.target`, errors);
     for (const problem of secretProblems(settings, [`checks`, index, kind.id])) errors.push(problem);
     if (target === undefined) return;
@@ -254,6 +247,50 @@ function fingerprintOf(settings: unknown): string {
     const original = this[key];
     return original instanceof Secret ? original.reference : value;
   });
+}
+
+/** Credentials the settings name that do not exist, or are of a type the field does not accept. */
+function credentialProblems(
+  kind: AnyProbeKind,
+  settings: unknown,
+  credentials: Record<string, unknown>,
+  at: string,
+): string[] {
+  const named = kind.credentialOf?.(settings);
+  const uses = typeof named === "string" ? [{ field: "credential", name: named }] : (named ?? []);
+  const problems: string[] = [];
+  for (const use of uses) {
+    const found = credentials[use.name];
+    if (found === undefined) {
+      const known = Object.keys(credentials);
+      problems.push(
+        `${at}.${use.field}: no credential "${use.name}" under credentials` +
+          (known.length === 0 ? "" : ` (there are: ${known.join(", ")})`),
+      );
+      continue;
+    }
+    const type = (found as { type?: unknown }).type;
+    if (use.types !== undefined && !use.types.includes(String(type))) {
+      problems.push(
+        `${at}.${use.field}: credential "${use.name}" is of type ${String(type)}; ${kind.id} needs ` +
+          `${use.types.join(" or ")}${use.why === undefined ? "" : ` (${use.why})`}`,
+      );
+    }
+  }
+  return problems;
+}
+
+/** When a check runs: its own interval or schedule, else the defaults'; an inherited interval is raised to the
+ * kind's minimum (an explicit one is checked against it). */
+function planOf(
+  check: Pick<RawCheck, "interval" | "schedule">,
+  defaults: { interval?: number | undefined; schedule?: string | undefined },
+  minIntervalMs: number | undefined,
+): Plan {
+  if (check.schedule !== undefined) return { type: "cron", expression: check.schedule };
+  if (check.interval !== undefined) return { type: "interval", everyMs: check.interval };
+  if (defaults.schedule !== undefined) return { type: "cron", expression: defaults.schedule };
+  return { type: "interval", everyMs: Math.max(defaults.interval ?? DEFAULT_INTERVAL_MS, minIntervalMs ?? 0) };
 }
 
 /** Shortest gap between runs: the interval, or for cron the smallest gap among the next runs. */

@@ -71,6 +71,17 @@ export interface ProbeContext<S, St = undefined> {
 /** What a protocol session borrows from its run: the signal, the phase clock, the facts record and the logger. */
 export type SessionIo = Pick<ProbeContext<unknown, unknown>, "signal" | "phases" | "facts" | "logger">;
 
+/** A credential named by a settings field, with the credential types (`type` under `credentials:`) it accepts. */
+export interface CredentialUse {
+  /** The settings field that names it, e.g. `credential`. */
+  readonly field: string;
+  readonly name: string;
+  /** Accepted types; undefined: any. */
+  readonly types?: readonly string[];
+  /** Why only these (shown in the config error). */
+  readonly why?: string;
+}
+
 /** A probe kind: one file in probes/ and one line in probes/index.ts. */
 export interface ProbeKind<S = unknown, St = undefined> {
   /** The `kind` value and the key of the kind's settings block in a check. */
@@ -90,11 +101,17 @@ export interface ProbeKind<S = unknown, St = undefined> {
   readonly target: TargetSpec<S>;
   /** The credential types the kind signs in with (the `credentials:` block's schema comes from here). */
   readonly credentials?: CredentialFamily;
-  /** The credential the settings name, if any: config load checks it exists. */
-  credentialOf?(settings: S): string | undefined;
+  /** The credential(s) the settings name, if any: config load checks they exist (and are of an accepted type). A
+   * string is the `credential` field. */
+  credentialOf?(settings: S): string | readonly CredentialUse[] | undefined;
   /** Checks with the same scope (one credential against one API host) are held together after the API asked to back
    * off (429, or 503 with Retry-After); undefined: never held. Values come from config, so they stay few. */
   throttleScope?(settings: S, target: Target): string | undefined;
+  /**
+   * The shortest interval between runs the kind allows, and why (a provider's terms or rate budget): a check that
+   * inherits a shorter default interval gets this one; an explicitly shorter interval or schedule is a config error.
+   */
+  readonly minInterval?: { ms: number; why: string };
   /** The shortest check timeout the settings can work with, and why (checked at config load). */
   minTimeoutMs?(settings: S): { ms: number; why: string };
   /** One run. Resolves on success; throws (preferably a ProbeError) on failure. */

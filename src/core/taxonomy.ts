@@ -71,5 +71,5 @@ export type ClassifyInput =
   /** A failure the probe itself decided (a failed assertion, a delivery deadline, a local config problem). */
   | {
       protocol: "probe";
-      input: { class: "assertion" | "delivery" | "config" | "timeout" | "protocol"; code?: string };
+      input: { class: "assertion" | "delivery" | "config" | "timeout" | "protocol" | "throttled"; code?: string };
     };

@@ -4,13 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALERTS } from "../../deploy/alerts.js";
+import { startSimulator, type Simulator } from "../../lab/sim/index.js";
 import { dashboardQueries } from "../../deploy/dashboard.js";
 import { grafanaRulesFile } from "../../deploy/outputs/grafana-alerting.js";
 import { ENGINE_METRICS, KIND_METRICS, SERVICES } from "../../deploy/services.js";
 import { PROBE_KINDS } from "../../probes/index.js";
 import { eventually, startCli, writeConfig } from "../helpers/cli.js";
 import { testCerts } from "../helpers/certs.js";
-import { startSimulator, type Simulator } from "../../lab/sim/index.js";
 import { startDovecot, type TestDovecot } from "../helpers/dovecot.js";
 import { SIM_APP, SIM_TENANT } from "../helpers/sim.js";
 import { startMaildirSmtpServer, type MaildirSmtpServer } from "../helpers/maildir-smtp-server.js";
@@ -77,6 +77,8 @@ beforeAll(async () => {
   writeFileSync(passwordFile, dovecot.password, { mode: 0o600 });
   const secretFile = join(dataDir, "client-secret");
   writeFileSync(secretFile, SIM_APP.secret, { mode: 0o600 });
+  const slackTokenFile = join(dataDir, "slack-token");
+  writeFileSync(slackTokenFile, "xoxb-sim-bot-token", { mode: 0o600 });
   const config = writeConfig(`
 agent: { listen: "127.0.0.1:${agentPort}", location: lab, labels: { provider: lab } }
 defaults: { interval: 1s, timeout: 800ms }
@@ -117,6 +119,16 @@ checks:
         auth: { mechanism: login, user: ${dovecot.user}, password: "\${file:${passwordFile}}" }
       max_delivery: 1s
       poll_interval: 100ms
+  - name: slack
+    kind: slack_chat
+    interval: 12s
+    timeout: 11s
+    slack_chat:
+      token: "\${file:${slackTokenFile}}"
+      channel: C0SIM0001
+      slack_url: "${sim.url}/api"
+      max_delivery: 1s
+      read_interval: 1s
   - name: refused
     kind: smtp
     target: 127.0.0.1:1
@@ -149,7 +161,8 @@ scrape_configs:
   await eventually(async () => {
     const r = await query('sum(increase(probe_mail_delivery_seconds_count{check="roundtrip"}[30s])) > 0');
     const s = await query('count(probe_ssl_earliest_cert_expiry{check="submit-tls"}) > 0');
-    return (r.data?.result.length ?? 0) > 0 && (s.data?.result.length ?? 0) > 0 ? true : undefined;
+    const c = await query('sum(increase(probe_chat_delivery_seconds_count{kind="slack_chat"}[30s])) > 0');
+    return [r, s, c].every((q) => (q.data?.result.length ?? 0) > 0) ? true : undefined;
   }, 40_000).catch((error: unknown) => {
     throw new Error(`no data: agent said ${agent?.output.stdout.slice(-2000)} ${agent?.output.stderr}`, {
       cause: error,

@@ -19,6 +19,7 @@ import { startMaildirSmtpServer, type MaildirSmtpServer } from "../helpers/maild
 import { freePort } from "../helpers/net.js";
 import { leaksIn } from "../helpers/sentinel.js";
 import { startHttpSentinel } from "../helpers/sentinel-http.js";
+import { defaultWorld, startSimulator } from "../../lab/sim/index.js";
 import { startRawServer, type RawServer } from "../helpers/smtp-test-server.js";
 
 const USER = "probe@example.test";
@@ -46,6 +47,8 @@ interface Scenario {
 }
 type Mode = "accept" | "echo" | "garbage";
 interface Ports {
+  /** The Microsoft 365 / Slack simulator, whose bot token and refresh token are sentinels. */
+  sim: string;
   http: Record<Mode, number>;
   smtp: Record<Mode, number>;
   imap: Record<Mode, number>;
@@ -88,9 +91,28 @@ const entraCredential = (name: string, port: number, secret: keyof typeof SECRET
     client_id: 11111111-1111-4111-8111-111111111111
     client_secret: ${ref(secret)}
     authority: http://127.0.0.1:${port}`;
+const refreshCredential = (name: string, authority: string) => `
+  ${name}:
+    type: entra_refresh_token
+    tenant: contoso.onmicrosoft.com
+    client_id: 11111111-1111-4111-8111-111111111111
+    refresh_token_file: ${join(secretDir, `refresh-${name}`)}
+    authority: ${authority}`;
+const teamsCheck = (name: string, credential: string, graph: string) => `
+  - name: ${name}
+    kind: teams_chat
+    timeout: 20s
+    teams_chat: { credential: ${credential}, chat_id: "19:suiteprobe-probe@thread.v2", graph_url: "${graph}", max_delivery: 3s }`;
+const slackCheck = (name: string, slack: string, timeout = "15s") => `
+  - name: ${name}
+    kind: slack_chat
+    interval: 30s
+    timeout: ${timeout}
+    slack_chat: { token: ${ref("token")}, channel: C0SIM0001, slack_url: "${slack}", max_delivery: 3s }`;
+
 /** The credentials the HTTP scenarios sign in with: a bearer token and Entra apps against each server mode. */
 const credentials = (p: Ports) => `
-credentials:
+credentials:${refreshCredential("probe-user", p.sim)}${refreshCredential("probe-user-echo", `http://127.0.0.1:${p.http.echo}`)}
   bearer-token: { type: bearer, token: ${ref("token")} }${entraCredential("entra-ok", p.http.accept, "smtp")}${entraCredential(
     "entra-echo",
     p.http.echo,
@@ -144,6 +166,28 @@ const SCENARIOS: Record<string, Scenario[]> = {
       expect: "timeout",
       yaml: (p) =>
         httpCheck("http-garbage", `http://127.0.0.1:${p.tarpit}/api`, "{ credential: bearer-token }", "700ms"),
+    },
+  ],
+  slack_chat: [
+    { name: "slack-ok", expect: "success", yaml: (p) => slackCheck("slack-ok", `${p.sim}/api`) },
+    {
+      name: "slack-echo",
+      expect: "auth",
+      yaml: (p) => slackCheck("slack-echo", `http://127.0.0.1:${p.http.echo}/api`),
+    },
+    {
+      name: "slack-timeout",
+      expect: "timeout",
+      yaml: (p) => slackCheck("slack-timeout", `http://127.0.0.1:${p.tarpit}/api`, "13s"),
+    },
+  ],
+  teams_chat: [
+    { name: "teams-ok", expect: "success", yaml: (p) => teamsCheck("teams-ok", "probe-user", p.sim) },
+    { name: "teams-echo", expect: "auth", yaml: (p) => teamsCheck("teams-echo", "probe-user-echo", p.sim) },
+    {
+      name: "teams-graph-echo",
+      expect: "auth",
+      yaml: (p) => teamsCheck("teams-graph-echo", "probe-user", `http://127.0.0.1:${p.http.echo}`),
     },
   ],
   entra_signin: [
@@ -390,7 +434,18 @@ beforeAll(async () => {
   };
   const tarpit = await startRawServer(() => undefined);
   servers.push(tarpit);
+  const world = defaultWorld();
+  const bot = world.slack.bots[0];
+  if (bot !== undefined) bot.token = SECRETS.token;
+  const refresh = world.refreshTokens[0];
+  if (refresh !== undefined) refresh.token = SECRETS.imap;
+  const sim = await startSimulator({ world });
+  servers.push(sim);
+  for (const name of ["probe-user", "probe-user-echo"]) {
+    writeFileSync(join(secretDir, `refresh-${name}`), SECRETS.imap, { mode: 0o600 });
+  }
   ports = {
+    sim: sim.url,
     http: await start(startHttpSentinel),
     smtp: await start(smtpServer),
     imap: await start(imapServer),

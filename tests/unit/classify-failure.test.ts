@@ -47,6 +47,14 @@ describe("classifyFailure", () => {
     expect(classifyFailure(error)).toEqual({ class: "timeout", retryable: true, side: "network", code: "none" });
   });
 
+  it("classifies a probe's own rate-budget hold as throttled (so the scheduler holds the scope)", () => {
+    const error = new ProbeError("read budget", {
+      phase: "visible",
+      facts: { protocol: "probe", input: { class: "throttled" } },
+    });
+    expect(classifyFailure(error)).toEqual({ class: "throttled", retryable: true, side: "provider", code: "none" });
+  });
+
   it("walks a fetch-failed TypeError to the Node error in its cause", () => {
     const error = fetchFailed(systemError("ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:443"));
     expect(classifyFailure(error)).toEqual({

@@ -19,14 +19,16 @@ export interface RoundTripItem {
   readonly id: string;
 }
 
-/** Pending ids of earlier runs of one check: sent, not yet seen. */
+/** Pending ids of earlier runs of one check (sent, not yet seen) and items whose deletion failed. */
 export interface RoundTripState {
   readonly pending: Map<string, { deadlineMs: number }>;
+  /** Items of this check seen but not deleted (the delete was refused or failed): the next run deletes them first. */
+  readonly undeleted: Map<string, RoundTripItem>;
 }
 
 /** A fresh state for a (re)configured check. */
 export function createRoundTripState(): RoundTripState {
-  return { pending: new Map() };
+  return { pending: new Map(), undeleted: new Map() };
 }
 
 /** Pending ids are forgotten after this long or beyond this many (oldest first). */
@@ -46,8 +48,13 @@ export interface RoundTripFacts {
 }
 
 /** What sending reports: when the service accepted the item, or the error that left its fate unknown. */
-export interface SendOutcome {
+export interface SendOutcome<M extends RoundTripItem = never> {
   acceptedAtMs: number;
+  /**
+   * The item as the service named it in its answer (a chat message id), when the sender learns it: if it is not
+   * visible by the deadline it is deleted all the same (and so never counted late), so nothing stays behind.
+   */
+  item?: M;
   /** The send's failure when the item may still arrive; it is kept watched and this error is reported if it does not. */
   uncertain?: ProbeError;
 }
@@ -56,8 +63,12 @@ export interface SendOutcome {
 export interface RoundTripWatcher<M extends RoundTripItem> {
   /** Connects (again, after a loss). */
   open(): Promise<void>;
-  /** This check's items present before the send: earlier runs' and leftovers. Times its own phase. */
-  existing(): Promise<M[]>;
+  /**
+   * This check's items present before the send: earlier runs' and leftovers. Times its own phase. `remembered` are
+   * items whose deletion failed in earlier runs: a watcher that cannot list cheaply (a rate-limited read API) returns
+   * them; one that lists returns what it finds (the driver deletes listed items that are in `remembered` by id).
+   */
+  existing(remembered: readonly M[]): Promise<M[]>;
   /** This check's items that appeared since the last look; `expectedId` helps match a stripped marker. */
   poll(expectedId: string, phase: string): Promise<M[]>;
   /** Waits up to `ms` for news (e.g. IMAP IDLE) or sleeps. */
@@ -81,12 +92,20 @@ export interface RoundTripRun<M extends RoundTripItem> {
   declared: RoundTripFacts;
   maxDeliveryMs: number;
   pollIntervalMs: number;
-  send(id: string): Promise<SendOutcome>;
+  send(id: string): Promise<SendOutcome<NoInfer<M>>>;
   watcher: RoundTripWatcher<M>;
+  /** The kind's labels for the driver's two phases; default `delivery` and `cleanup` (chat: `visible`, `delete`). */
+  phaseNames?: RoundTripPhaseNames;
 }
 
 /** Phases the driver times itself; the sender's and watcher's own phases come on top. */
 export const ROUND_TRIP_PHASES = ["delivery", "cleanup"] as const;
+
+/** What a kind calls the driver's phases: sent → visible, and deleting probe items. */
+export interface RoundTripPhaseNames {
+  delivery: string;
+  cleanup: string;
+}
 
 /**
  * One round trip. Resolves with the item found in time (already deleted); throws the uncertain send's error or a
@@ -94,13 +113,14 @@ export const ROUND_TRIP_PHASES = ["delivery", "cleanup"] as const;
  */
 export async function runRoundTrip<M extends RoundTripItem>(run: RoundTripRun<M>): Promise<M> {
   const { facts, declared, watcher, phases } = run;
+  const names = run.phaseNames ?? { delivery: "delivery", cleanup: "cleanup" };
   const pending = prunedPending(run.state, Date.now());
   // Zero first: once output and the counters show "none this run" rather than nothing.
   facts.add(declared.late, 0);
   facts.add(declared.uncertain, 0);
 
   await watcher.open();
-  await cleanEarlierRuns(run, pending);
+  await cleanEarlierRuns(run, pending, names.cleanup);
 
   const id = newProbeId(run.check, Date.now());
   const sent = await run.send(id);
@@ -108,28 +128,64 @@ export async function runRoundTrip<M extends RoundTripItem>(run: RoundTripRun<M>
   const deadlineMs = sent.acceptedAtMs + run.maxDeliveryMs;
   pending.set(id, { deadlineMs });
 
-  const { found, seenAtMs, late } = await phases.time("delivery", () => watchForDelivery(run, id, deadlineMs));
+  let watched: Awaited<ReturnType<typeof watchForDelivery<M>>>;
+  try {
+    watched = await phases.time(names.delivery, () => watchForDelivery(run, id, deadlineMs, names.delivery));
+  } catch (error) {
+    // The watch failed (refused, throttled): send nothing more now; the next run deletes the item first.
+    if (sent.item !== undefined) {
+      pending.delete(id);
+      run.state.undeleted.set(id, sent.item);
+    }
+    throw error;
+  }
+  const { found, seenAtMs, late } = watched;
   if (found !== undefined) {
     pending.delete(id);
     facts.observe(declared.delivery, Math.max(0, (seenAtMs - sent.acceptedAtMs) / 1000));
   }
-  const mine = found === undefined ? late : [...late, found];
-  if (mine.length > 0) await phases.time("cleanup", () => watcher.remove(mine, "cleanup"));
-  if (found !== undefined) return found;
+  if (found !== undefined) {
+    await removeMine(run, [...late, found], names.cleanup);
+    return found;
+  }
+  const unseen = sent.item === undefined ? [] : [sent.item];
+  if (sent.item !== undefined) pending.delete(id);
+  try {
+    await removeMine(run, [...late, ...unseen], names.cleanup);
+  } catch (error) {
+    // Not visible is the finding; a failed delete is remembered and retried by the next run.
+    run.logger.warn({ err: error }, "deleting probe items failed after a missed delivery");
+  }
   if (sent.uncertain !== undefined) throw sent.uncertain;
   throw new ProbeError(`not visible within ${run.maxDeliveryMs / 1000}s`, {
-    phase: "delivery",
+    phase: names.delivery,
     facts: { protocol: "probe", input: { class: "delivery" } },
   });
 }
 
 function prunedPending(state: RoundTripState, nowMs: number): RoundTripState["pending"] {
-  const { pending } = state;
+  const { pending, undeleted } = state;
   // Insertion order is send order: the oldest go first.
   for (const [id, p] of pending) {
     if (nowMs - p.deadlineMs > PENDING_TTL_MS || pending.size > PENDING_MAX) pending.delete(id);
   }
+  for (const id of undeleted.keys()) {
+    const sentAtMs = parseProbeId(id)?.sentAtMs ?? 0;
+    if (nowMs - sentAtMs > PENDING_TTL_MS || undeleted.size > PENDING_MAX) undeleted.delete(id);
+  }
   return pending;
+}
+
+/** Deletes this check's `items`; when that fails they are remembered, so the next run deletes them first. */
+async function removeMine<M extends RoundTripItem>(run: RoundTripRun<M>, items: M[], phase: string): Promise<void> {
+  if (items.length === 0) return;
+  try {
+    await run.phases.time(phase, () => run.watcher.remove(items, phase));
+  } catch (error) {
+    for (const item of items) run.state.undeleted.set(item.id, item);
+    throw error;
+  }
+  for (const item of items) run.state.undeleted.delete(item.id);
 }
 
 /** Counts a pending id of an earlier run as late (if past its deadline); true when `item` was one. */
@@ -141,18 +197,27 @@ function settle(item: RoundTripItem, run: RoundTripRun<RoundTripItem>, nowMs: nu
   return true;
 }
 
-/** Deletes earlier runs' items (late ones counted) and old leftovers (e.g. from before a restart). */
+/**
+ * Deletes earlier runs' items (late ones counted), items whose deletion failed before, and old leftovers (e.g. from
+ * before a restart).
+ */
 async function cleanEarlierRuns<M extends RoundTripItem>(
   run: RoundTripRun<M>,
   pending: RoundTripState["pending"],
+  phase: string,
 ): Promise<void> {
   const now = Date.now();
+  const { undeleted } = run.state;
+  // The watcher's own item type went in; only it made them.
+  const remembered = [...undeleted.values()] as M[];
   const isOldLeftover = (item: M): boolean =>
     !pending.has(item.id) && now - (parseProbeId(item.id)?.sentAtMs ?? now) > run.maxDeliveryMs + LEFTOVER_GRACE_MS;
-  const toDelete = (await run.watcher.existing()).filter((item) => isOldLeftover(item) || settle(item, run, now));
+  const toDelete = (await run.watcher.existing(remembered)).filter(
+    (item) => undeleted.has(item.id) || isOldLeftover(item) || settle(item, run, now),
+  );
   if (toDelete.length === 0) return;
   run.logger.info({ count: toDelete.length }, "deleting probe items of earlier runs");
-  await run.phases.time("cleanup", () => run.watcher.remove(toDelete, "cleanup"));
+  await removeMine(run, toDelete, phase);
 }
 
 /**
@@ -164,6 +229,7 @@ async function watchForDelivery<M extends RoundTripItem>(
   run: RoundTripRun<M>,
   id: string,
   deadlineMs: number,
+  phase: string,
 ): Promise<{ found?: M; seenAtMs: number; late: M[] }> {
   const { watcher } = run;
   const late: M[] = [];
@@ -174,13 +240,13 @@ async function watchForDelivery<M extends RoundTripItem>(
         await watcher.open();
         isOpen = true;
       }
-      for (const item of await watcher.poll(id, "delivery")) {
+      for (const item of await watcher.poll(id, phase)) {
         if (item.id === id) return { found: item, seenAtMs: Date.now(), late };
         if (settle(item, run, Date.now())) late.push(item);
       }
       const left = deadlineMs - Date.now();
       if (left <= 0) return { seenAtMs: Date.now(), late };
-      await watcher.wait(Math.min(run.pollIntervalMs, left), "delivery");
+      await watcher.wait(Math.min(run.pollIntervalMs, left), phase);
     } catch (error) {
       if (run.signal.aborted || !watcher.isConnectionLoss(error)) throw error;
       // Warn once per lost connection; failed reopen attempts during an outage only at debug.
@@ -190,7 +256,7 @@ async function watchForDelivery<M extends RoundTripItem>(
       isOpen = false;
       const left = deadlineMs - Date.now();
       if (left <= 0) throw error;
-      await pause(Math.min(run.pollIntervalMs, left), run.signal, "delivery");
+      await pause(Math.min(run.pollIntervalMs, left), run.signal, phase);
     }
   }
 }

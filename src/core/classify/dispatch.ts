@@ -14,6 +14,8 @@ const PROBE_CLASSES = new Map<string, Verdict>([
   ["config", { class: "config", retryable: false, side: "config" }],
   ["timeout", { class: "timeout", retryable: true, side: "network" }],
   ["protocol", { class: "protocol", retryable: false, side: "provider" }],
+  // The probe held itself back to stay within a provider's documented rate budget (e.g. Slack's history limit).
+  ["throttled", { class: "throttled", retryable: true, side: "provider" }],
 ]);
 
 function classifyProbe(facts: Record<string, unknown>): Classification {
