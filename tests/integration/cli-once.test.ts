@@ -168,12 +168,14 @@ describe("suiteprobe classify", () => {
 });
 
 describe("usage", () => {
-  it("--help works for every command; unknown commands exit 2", async () => {
-    for (const command of ["run", "once", "check-config", "classify"]) {
-      const result = await runCli([command, "--help"]);
+  // Five CLI processes: seconds each on a busy two-core machine.
+  it("--help works for every command; unknown commands exit 2", { timeout: 60_000 }, async () => {
+    const commands = ["run", "once", "check-config", "classify"];
+    const results = await Promise.all(commands.map((command) => runCli([command, "--help"])));
+    results.forEach((result, i) => {
       expect(result.code).toBe(0);
-      expect(result.stdout).toContain(`Usage: suiteprobe ${command}`);
-    }
+      expect(result.stdout).toContain(`Usage: suiteprobe ${commands[i] ?? ""}`);
+    });
     const bad = await runCli(["frobnicate"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('unknown command "frobnicate"');
