@@ -1,7 +1,8 @@
 import type { AnyProbeKind } from "../src/core/probe.js";
+import { graphSearchKind } from "./graph-search.js";
 import { imapKind } from "./imap.js";
 import { mailRoundtripKind } from "./mail-roundtrip.js";
 import { smtpKind } from "./smtp.js";
 
 /** THE registry of probe kinds: the config union, `kind` labels, the README table and check-config derive from it. */
-export const PROBE_KINDS: readonly AnyProbeKind[] = [smtpKind, imapKind, mailRoundtripKind];
+export const PROBE_KINDS: readonly AnyProbeKind[] = [smtpKind, imapKind, mailRoundtripKind, graphSearchKind];

@@ -185,7 +185,7 @@ function resolveConfig(
     if (check.interval !== undefined && check.schedule !== undefined) {
       errors.push(`${at}: set interval or schedule, not both`);
     }
-    const plan: Plan =
+    let plan: Plan =
       check.schedule !== undefined
         ? { type: "cron", expression: check.schedule }
         : check.interval !== undefined
@@ -193,6 +193,15 @@ function resolveConfig(
           : defaults.schedule !== undefined
             ? { type: "cron", expression: defaults.schedule }
             : { type: "interval", everyMs: defaults.interval ?? DEFAULT_INTERVAL_MS };
+    const floor = kind.minIntervalMs?.(settings);
+    if (floor !== undefined && shortestPeriodMs(plan) < floor.ms) {
+      if (check.schedule !== undefined || check.interval !== undefined) {
+        errors.push(
+          `${at}.${check.schedule === undefined ? "interval" : "schedule"}: runs every ${shortestPeriodMs(plan) / 1000}s, ` +
+            `too often for ${kind.id}: at least ${floor.ms / 1000}s (${floor.why})`,
+        );
+      } else plan = { type: "interval", everyMs: floor.ms };
+    }
     const timeoutMs = check.timeout ?? defaults.timeout ?? DEFAULT_TIMEOUT_MS;
     const periodMs = shortestPeriodMs(plan);
     if (timeoutMs >= periodMs) {
@@ -212,6 +221,15 @@ function resolveConfig(
         `${at}.${kind.id}.credential: no credential "${credential}" under credentials` +
           (known.length === 0 ? "" : ` (there are: ${known.join(", ")})`),
       );
+    }
+    const family = kind.credentials;
+    const named = credential === undefined ? undefined : data.credentials[credential];
+    const info = named === undefined || family?.describe === undefined ? undefined : family.describe(named);
+    for (const problem of kind.settingsProblems?.(
+      settings,
+      info === undefined ? {} : { credential: { name: credential ?? "", ...info } },
+    ) ?? []) {
+      errors.push(`${at}.${kind.id}.${problem}`);
     }
     const target = resolveTarget(kind, check.target, settings, `${at}.target`, errors);
     for (const problem of secretProblems(settings, [`checks`, index, kind.id])) errors.push(problem);
