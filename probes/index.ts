@@ -1,8 +1,17 @@
 import type { AnyProbeKind } from "../src/core/probe.js";
 import { graphSearchKind } from "./graph-search.js";
 import { imapKind } from "./imap.js";
+import { m365ServiceHealthKind } from "./m365-service-health.js";
 import { mailRoundtripKind } from "./mail-roundtrip.js";
+import { slackStatusKind } from "./slack-status.js";
 import { smtpKind } from "./smtp.js";
 
 /** THE registry of probe kinds: the config union, `kind` labels, the README table and check-config derive from it. */
-export const PROBE_KINDS: readonly AnyProbeKind[] = [smtpKind, imapKind, mailRoundtripKind, graphSearchKind];
+export const PROBE_KINDS: readonly AnyProbeKind[] = [
+  smtpKind,
+  imapKind,
+  mailRoundtripKind,
+  graphSearchKind,
+  m365ServiceHealthKind,
+  slackStatusKind,
+];
