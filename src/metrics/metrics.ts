@@ -246,8 +246,11 @@ export class Metrics {
     for (const f of run.declaredFacts) {
       const metric = this.#probe.facts.get(f);
       if (f.labels === undefined || !(metric instanceof Gauge)) continue;
+      // The fact's own labels replace configured ones of the same name and come last, as the metric declares them.
+      const own = new Set((f.labels ?? []).map((l) => l.name));
+      const base = Object.fromEntries(Object.entries(labels).filter(([name]) => !own.has(name)));
       const series = (run.labelledFacts?.get(f) ?? []).map((s) => ({
-        labels: { ...labels, ...s.labels },
+        labels: { ...base, ...s.labels },
         value: s.value,
       }));
       const now = new Set(series.map((s) => JSON.stringify(s.labels)));

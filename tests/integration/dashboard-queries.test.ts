@@ -14,6 +14,8 @@ import { startDovecot, type TestDovecot } from "../helpers/dovecot.js";
 import { startMaildirSmtpServer, type MaildirSmtpServer } from "../helpers/maildir-smtp-server.js";
 import { freePort } from "../helpers/net.js";
 import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-test-server.js";
+import { startSimulator, type Simulator } from "../../lab/sim/index.js";
+import { SIM_APP, SIM_TENANT } from "../helpers/sim.js";
 
 const REGISTERED = new Set(PROBE_KINDS.map((k) => k.id));
 const KNOWN_METRICS = [...ENGINE_METRICS, ...Object.keys(KIND_METRICS)];
@@ -55,6 +57,7 @@ let agent: ReturnType<typeof startCli> | undefined;
 let dovecot: TestDovecot;
 let mta: MaildirSmtpServer;
 let smtp: TestSmtpServer;
+let sim: Simulator;
 let promPort: number;
 let dataDir: string;
 
@@ -67,15 +70,45 @@ beforeAll(async () => {
   const { ca } = await testCerts();
   [dovecot, smtp] = await Promise.all([startDovecot(), startSmtpServer()]);
   mta = await startMaildirSmtpServer(dovecot.folderDir());
+  sim = await startSimulator();
+  // Open provider incidents, so the provider panels and rules have something to show.
+  sim.openIssue({ id: "EX1", service: "Exchange Online", title: "Mail delayed" });
+  sim.setSlackIncident({ id: 1, title: "Messages delayed", type: "incident", services: ["Messaging"] });
   const agentPort = await freePort();
   promPort = await freePort();
   dataDir = mkdtempSync(join(tmpdir(), "suiteprobe-prom-"));
   const passwordFile = join(dataDir, "pw");
   writeFileSync(passwordFile, dovecot.password, { mode: 0o600 });
+  const secretFile = join(dataDir, "m365");
+  writeFileSync(secretFile, SIM_APP.secret, { mode: 0o600 });
   const config = writeConfig(`
 agent: { listen: "127.0.0.1:${agentPort}", location: lab, labels: { provider: lab } }
 defaults: { interval: 1s, timeout: 800ms }
+credentials:
+  m365:
+    type: entra_client_secret
+    tenant: ${SIM_TENANT}
+    client_id: ${SIM_APP.clientId}
+    client_secret: "\${file:${secretFile}}"
+    authority: ${sim.url}
 checks:
+  - name: search
+    kind: graph_search
+    interval: 8s
+    timeout: 7s
+    graph_search:
+      credential: m365
+      graph_url: ${sim.url}
+      query: suiteprobe-canary
+      region: NAM
+      expect: { file_name: suiteprobe-canary.docx }
+      index_lag: { drive_id: "b!sim-drive-0001", max_lag: 2s, poll_interval: 200ms }
+  - name: m365-health
+    kind: m365_service_health
+    m365_service_health: { credential: m365, graph_url: ${sim.url} }
+  - name: slack-health
+    kind: slack_status
+    slack_status: { status_url: "${sim.url}/api/v2.0.0" }
   - name: submit-tls
     kind: smtp
     target: 127.0.0.1:${smtp.port}
@@ -128,7 +161,9 @@ scrape_configs:
   await eventually(async () => {
     const r = await query('sum(increase(probe_mail_delivery_seconds_count{check="roundtrip"}[30s])) > 0');
     const s = await query('count(probe_ssl_earliest_cert_expiry{check="submit-tls"}) > 0');
-    return (r.data?.result.length ?? 0) > 0 && (s.data?.result.length ?? 0) > 0 ? true : undefined;
+    const p = await query('count(provider_service_status{kind="m365_service_health"}) > 0');
+    const l = await query("count(probe_search_index_lag_seconds) > 0");
+    return [r, s, p, l].every((x) => (x.data?.result.length ?? 0) > 0) ? true : undefined;
   }, 40_000).catch((error: unknown) => {
     throw new Error(`no data: agent said ${agent?.output.stdout.slice(-2000)} ${agent?.output.stderr}`, {
       cause: error,
@@ -139,7 +174,7 @@ scrape_configs:
 afterAll(async () => {
   agent?.child.kill("SIGTERM");
   prometheus?.kill("SIGTERM");
-  await Promise.all([mta?.close(), smtp?.close()]);
+  await Promise.all([mta?.close(), smtp?.close(), sim?.close()]);
   await dovecot?.dispose();
   await new Promise((r) => setTimeout(r, 300));
   rmSync(dataDir, { recursive: true, force: true });
