@@ -125,7 +125,7 @@ function allowedLabelValues(f: Fact, settings: unknown): Map<string, Set<string>
 export function createFactRecorder(
   declared: readonly Fact[],
   settings?: unknown,
-): { recorder: FactRecorder; values(): FactValues; labelled(): LabelledFactValues } {
+): { recorder: FactRecorder; values: () => FactValues; labelled: () => LabelledFactValues } {
   const allowed = new Set(declared);
   const values = new Map<Fact, number>();
   const labelled = new Map<Fact, Map<string, LabelledValue>>();
