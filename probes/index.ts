@@ -1,4 +1,5 @@
 import type { AnyProbeKind } from "../src/core/probe.js";
+import { driveSearchKind } from "./drive-search.js";
 import { graphSearchKind } from "./graph-search.js";
 import { imapKind } from "./imap.js";
 import { m365ServiceHealthKind } from "./m365-service-health.js";
@@ -12,6 +13,7 @@ export const PROBE_KINDS: readonly AnyProbeKind[] = [
   imapKind,
   mailRoundtripKind,
   graphSearchKind,
+  driveSearchKind,
   m365ServiceHealthKind,
   slackStatusKind,
 ];

@@ -53,7 +53,7 @@ const LEFTOVER_GRACE_MS = 60_000;
 const PENDING_MAX = 100;
 
 /** The least check timeout index-lag mode needs: the query window plus upload and delete. */
-export function indexLagTimeoutMs(settings: IndexLagSettings): number {
+export function indexLagTimeoutMs(settings: Pick<IndexLagSettings, "max_lag">): number {
   return settings.max_lag + 5_000;
 }
 
