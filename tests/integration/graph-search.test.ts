@@ -63,7 +63,8 @@ describe("graph_search against the simulator", () => {
     const runner = checkRunner({ ...config, checks: [{ ...check, settings }] });
     const outcome = await runner.run();
     expect(outcome.failure).toMatchObject({ class: "protocol", code: "400", phase: "query", side: "config" });
-    expect(outcome.failure?.message).toContain("Region is required");
+    expect(outcome.failure?.message).toContain("HTTP 400 BadRequest");
+    expect(sim.requests("graph.search").map((r) => r.status)).toEqual([400]);
   });
 
   it("fails an assertion when search finds nothing, with 0 hits and no rank", async () => {
