@@ -189,7 +189,7 @@ export const teamsChatKind = defineKind<TeamsChatSettings, TeamsChatState>({
           },
         ]),
   ],
-  minInterval: { ms: TEAMS_CHAT_MIN_INTERVAL_MS, why: "Microsoft's terms forbid using Teams as a log" },
+  minIntervalMs: () => ({ ms: TEAMS_CHAT_MIN_INTERVAL_MS, why: "Microsoft's terms forbid using Teams as a log" }),
   minTimeoutMs: (s) => ({
     ms: s.max_delivery + TEAMS_CHAT_TIMEOUT_MARGIN_MS,
     why: `max_delivery + ${TEAMS_CHAT_TIMEOUT_MARGIN_MS / 1000}s`,

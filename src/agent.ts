@@ -215,6 +215,7 @@ export class Agent {
       durationSeconds: outcome.durationSeconds,
       phases: outcome.phases,
       facts: outcome.facts,
+      ...(outcome.labelledFacts && { labelledFacts: outcome.labelledFacts }),
       declaredFacts: check.kind.facts,
       endedAtSeconds: outcome.endedAt.getTime() / 1000,
       ...(outcome.failure && {

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { AgentConfig, CheckConfig } from "./config/model.js";
 import { escapeControl } from "./core/control-chars.js";
-import { factRecord } from "./core/facts.js";
+import { factRecord, labelledFactRecord } from "./core/facts.js";
 import type { CredentialSet } from "./runtime/credentials.js";
 import { failureFields, runCheck, type RunOutcome } from "./runtime/runner.js";
 
@@ -36,7 +36,7 @@ function round(seconds: number): number {
 
 /** One JSON object per outcome for `once --json`: no secrets, only classified facts and a short message. */
 export function outcomeJson(outcome: RunOutcome, config: AgentConfig): Record<string, unknown> {
-  const facts = factRecord(outcome.facts);
+  const facts = { ...factRecord(outcome.facts), ...labelledFactRecord(outcome.labelledFacts ?? new Map()) };
   return {
     check: outcome.check,
     kind: outcome.kind,
@@ -84,6 +84,12 @@ export function outcomeTable(outcomes: readonly RunOutcome[]): string {
   outcomes.forEach((o, i) => {
     out.push(line(rows[i] ?? []));
     const facts = Object.entries(factRecord(o.facts)).map(([name, value]) => `${name}=${Number(value.toFixed(3))}`);
+    for (const [name, series] of Object.entries(labelledFactRecord(o.labelledFacts ?? new Map()))) {
+      for (const { value, ...labels } of series) {
+        const text = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+        facts.push(escapeControl(`${name}{${text.join(",")}}=${value}`));
+      }
+    }
     if (facts.length > 0) out.push(`  · ${facts.join(" ")}`);
     if (o.failure !== undefined) {
       out.push(`  ↳ retryable=${o.failure.retryable} side=${o.failure.side}: ${escapeControl(o.failure.message)}`);

@@ -185,16 +185,25 @@ function resolveConfig(
     if (check.interval !== undefined && check.schedule !== undefined) {
       errors.push(`${at}: set interval or schedule, not both`);
     }
-    const plan = planOf(check, defaults, kind.minInterval?.ms);
+    let plan: Plan =
+      check.schedule !== undefined
+        ? { type: "cron", expression: check.schedule }
+        : check.interval !== undefined
+          ? { type: "interval", everyMs: check.interval }
+          : defaults.schedule !== undefined
+            ? { type: "cron", expression: defaults.schedule }
+            : { type: "interval", everyMs: defaults.interval ?? DEFAULT_INTERVAL_MS };
+    const floor = kind.minIntervalMs?.(settings);
+    if (floor !== undefined && shortestPeriodMs(plan) < floor.ms) {
+      if (check.schedule !== undefined || check.interval !== undefined) {
+        errors.push(
+          `${at}.${check.schedule === undefined ? "interval" : "schedule"}: runs every ${shortestPeriodMs(plan) / 1000}s, ` +
+            `too often for ${kind.id}: at least ${floor.ms / 1000}s (${floor.why})`,
+        );
+      } else plan = { type: "interval", everyMs: floor.ms };
+    }
     const timeoutMs = check.timeout ?? defaults.timeout ?? DEFAULT_TIMEOUT_MS;
     const periodMs = shortestPeriodMs(plan);
-    if (kind.minInterval !== undefined && periodMs < kind.minInterval.ms) {
-      const field = check.schedule !== undefined || defaults.schedule !== undefined ? "schedule" : "interval";
-      errors.push(
-        `${at}.${field}: runs ${periodMs / 1000}s apart, too often for ${kind.id}: at least ` +
-          `${kind.minInterval.ms / 1000}s (${kind.minInterval.why})`,
-      );
-    }
     if (timeoutMs >= periodMs) {
       errors.push(`${at}.timeout: ${timeoutMs / 1000}s must be shorter than the interval (${periodMs / 1000}s)`);
     }
@@ -206,6 +215,16 @@ function resolveConfig(
       );
     }
     errors.push(...credentialProblems(kind, settings, data.credentials, `${at}.${kind.id}`));
+    const family = kind.credentials;
+    const credential = credentialNameOf(kind, settings);
+    const named = credential === undefined ? undefined : data.credentials[credential];
+    const info = named === undefined || family?.describe === undefined ? undefined : family.describe(named);
+    for (const problem of kind.settingsProblems?.(
+      settings,
+      info === undefined ? {} : { credential: { name: credential ?? "", ...info } },
+    ) ?? []) {
+      errors.push(`${at}.${kind.id}.${problem}`);
+    }
     const target = resolveTarget(kind, check.target, settings, `${at}.target`, errors);
     for (const problem of secretProblems(settings, [`checks`, index, kind.id])) errors.push(problem);
     if (target === undefined) return;
@@ -250,6 +269,12 @@ function fingerprintOf(settings: unknown): string {
 }
 
 /** Credentials the settings name that do not exist, or are of a type the field does not accept. */
+/** The credential a kind's settings name first (the one settings rules are checked against). */
+function credentialNameOf(kind: AnyProbeKind, settings: unknown): string | undefined {
+  const named = kind.credentialOf?.(settings);
+  return typeof named === "string" ? named : named?.[0]?.name;
+}
+
 function credentialProblems(
   kind: AnyProbeKind,
   settings: unknown,
@@ -278,19 +303,6 @@ function credentialProblems(
     }
   }
   return problems;
-}
-
-/** When a check runs: its own interval or schedule, else the defaults'; an inherited interval is raised to the
- * kind's minimum (an explicit one is checked against it). */
-function planOf(
-  check: Pick<RawCheck, "interval" | "schedule">,
-  defaults: { interval?: number | undefined; schedule?: string | undefined },
-  minIntervalMs: number | undefined,
-): Plan {
-  if (check.schedule !== undefined) return { type: "cron", expression: check.schedule };
-  if (check.interval !== undefined) return { type: "interval", everyMs: check.interval };
-  if (defaults.schedule !== undefined) return { type: "cron", expression: defaults.schedule };
-  return { type: "interval", everyMs: Math.max(defaults.interval ?? DEFAULT_INTERVAL_MS, minIntervalMs ?? 0) };
 }
 
 /** Shortest gap between runs: the interval, or for cron the smallest gap among the next runs. */

@@ -43,10 +43,19 @@ export interface CredentialDeps {
   proxyFor(url: URL): URL | undefined;
 }
 
+/** What config load can tell of a named credential without signing in (for a kind's rules across fields). */
+export interface CredentialInfo {
+  readonly name: string;
+  readonly type: string;
+  readonly isAppOnly: boolean;
+}
+
 /** The credential types a kind understands: the schema of one entry under `credentials:` and its factory. */
 export interface CredentialFamily<S = unknown> {
   readonly schema: z.ZodType<S>;
   create(name: string, settings: S, deps: CredentialDeps): Credential;
+  /** The type and sign-in mode of parsed settings, as `create` would make them. */
+  describe?(settings: S): Omit<CredentialInfo, "name">;
 }
 
 /** The credential family of the registered kinds: at most one, shared (one `credentials:` block). */

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { z } from "zod";
-import type { Credential, CredentialFamily } from "./credentials.js";
+import type { Credential, CredentialFamily, CredentialInfo } from "./credentials.js";
 import type { Fact, FactRecorder } from "./facts.js";
 
 /** A host and port, as parsed from `host[:port]`. */
@@ -107,13 +107,14 @@ export interface ProbeKind<S = unknown, St = undefined> {
   /** Checks with the same scope (one credential against one API host) are held together after the API asked to back
    * off (429, or 503 with Retry-After); undefined: never held. Values come from config, so they stay few. */
   throttleScope?(settings: S, target: Target): string | undefined;
-  /**
-   * The shortest interval between runs the kind allows, and why (a provider's terms or rate budget): a check that
-   * inherits a shorter default interval gets this one; an explicitly shorter interval or schedule is a config error.
-   */
-  readonly minInterval?: { ms: number; why: string };
+  /** The shortest gap between runs the API's budget allows, and why: a check that sets no interval or schedule runs
+   * this often (or at the inherited interval when longer); one that sets a shorter one is refused at config load. */
+  minIntervalMs?(settings: S): { ms: number; why: string } | undefined;
+  /** Rules across the settings and the credential they name, checked at config load; each problem as
+   * `field: message`, the field relative to the kind's block. */
+  settingsProblems?(settings: S, refs: { credential?: CredentialInfo }): string[];
   /** The shortest check timeout the settings can work with, and why (checked at config load). */
-  minTimeoutMs?(settings: S): { ms: number; why: string };
+  minTimeoutMs?(settings: S): { ms: number; why: string } | undefined;
   /** One run. Resolves on success; throws (preferably a ProbeError) on failure. */
   run(ctx: ProbeContext<S, St>): Promise<void>;
 }

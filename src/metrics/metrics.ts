@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from "prom-client";
-import type { Fact, FactValues } from "../core/facts.js";
+import type { Fact, FactValues, LabelledFactValues } from "../core/facts.js";
 
 /** The labels every probe series carries, before configured ones. */
 export const PROBE_LABELS = ["check", "kind", "target", "location"] as const;
@@ -13,6 +13,8 @@ export interface RunRecord {
   durationSeconds: number;
   phases: Record<string, number>;
   facts: FactValues;
+  /** Series of labelled facts; a combination reported last run and not this run is removed. */
+  labelledFacts?: LabelledFactValues;
   /** The facts the check's kind declares: a gauge it did not report this run may need clearing. */
   declaredFacts: readonly Fact[];
   endedAtSeconds: number;
@@ -24,8 +26,11 @@ const LAG_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 
 type FactMetric = Gauge | Counter | Histogram;
 
-/** One metric per declared fact, with the probe labels. */
-function factMetric(f: Fact, labelNames: readonly string[], registry: Registry): FactMetric {
+/** One metric per declared fact, with the probe labels; a labelled fact's own labels come last and take the place
+ * of a configured label of the same name (the fact knows its value better than a constant would). */
+function factMetric(f: Fact, probeLabelNames: readonly string[], registry: Registry): FactMetric {
+  const own = (f.labels ?? []).map((l) => l.name);
+  const labelNames = [...probeLabelNames.filter((n) => !own.includes(n)), ...own];
   const common = { name: f.metric, help: f.help, labelNames, registers: [registry] };
   switch (f.type) {
     case "gauge":
@@ -117,6 +122,8 @@ export class Metrics {
   #extraLabels: readonly string[] = [];
   /** Phases each check reported last, so a shorter run does not leave stale phase series. */
   readonly #lastPhases = new Map<string, Set<string>>();
+  /** Series each check's labelled facts had after its last run, so combinations no longer reported are removed. */
+  readonly #lastLabelled = new Map<string, Map<Fact, SeriesLabels[]>>();
 
   constructor(registry: Registry, build: { version: string; nodeVersion: string }, facts: readonly Fact[]) {
     this.registry = registry;
@@ -181,6 +188,7 @@ export class Metrics {
     this.#probe = probeMetrics(this.registry, sorted, this.#facts);
     this.#extraLabels = sorted;
     this.#lastPhases.clear();
+    this.#lastLabelled.clear();
   }
 
   /** Which shard of the check list this agent runs (`--shard i/n`). */
@@ -242,6 +250,32 @@ export class Metrics {
       else if (metric instanceof Counter) metric.inc(labels, value);
       else metric.observe(labels, value);
     }
+    this.#recordLabelled(labels, run);
+  }
+
+  #recordLabelled(labels: SeriesLabels, run: RunRecord): void {
+    const key = labels.check ?? "";
+    const before = this.#lastLabelled.get(key) ?? new Map<Fact, SeriesLabels[]>();
+    const after = new Map<Fact, SeriesLabels[]>();
+    for (const f of run.declaredFacts) {
+      const metric = this.#probe.facts.get(f);
+      if (f.labels === undefined || !(metric instanceof Gauge)) continue;
+      // The fact's own labels replace configured ones of the same name and come last, as the metric declares them.
+      const own = new Set((f.labels ?? []).map((l) => l.name));
+      const base = Object.fromEntries(Object.entries(labels).filter(([name]) => !own.has(name)));
+      const series = (run.labelledFacts?.get(f) ?? []).map((s) => ({
+        labels: { ...base, ...s.labels },
+        value: s.value,
+      }));
+      const now = new Set(series.map((s) => JSON.stringify(s.labels)));
+      for (const old of before.get(f) ?? []) if (!now.has(JSON.stringify(old))) metric.remove(old);
+      for (const s of series) metric.set(s.labels, s.value);
+      after.set(
+        f,
+        series.map((s) => s.labels),
+      );
+    }
+    this.#lastLabelled.set(key, after);
   }
 
   /** Counts a run that was not started. */
@@ -252,6 +286,7 @@ export class Metrics {
   /** Removes every series of a check (it left the config or changed identity). */
   async removeCheck(check: string): Promise<void> {
     this.#lastPhases.delete(check);
+    this.#lastLabelled.delete(check);
     for (const metric of this.#allProbeMetrics()) {
       const { values } = await metric.get();
       const seen = new Set<string>();

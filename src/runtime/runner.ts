@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { CheckConfig } from "../config/model.js";
 import { classifyFailure } from "../core/classify.js";
-import { createFactRecorder, type FactValues } from "../core/facts.js";
+import { createFactRecorder, type FactValues, type LabelledFactValues } from "../core/facts.js";
 import { ProbeError } from "../core/probe-error.js";
 import { retryAfterSeconds } from "../core/retry-after.js";
 import { redactorForSettings, type Redactor } from "../core/redactor.js";
@@ -34,6 +34,8 @@ export interface RunOutcome {
   phases: Record<string, number>;
   /** What the run reported, keyed by the kind's declared facts. */
   facts: FactValues;
+  /** What the run reported of the kind's labelled facts (none when absent). */
+  labelledFacts?: LabelledFactValues;
   startedAt: Date;
   endedAt: Date;
   failure?: Failure;
@@ -58,7 +60,7 @@ export async function runCheck(
 ): Promise<RunOutcome> {
   const controller = new AbortController();
   const phases = createPhaseClock(check.kind.phases);
-  const facts = createFactRecorder(check.kind.facts);
+  const facts = createFactRecorder(check.kind.facts, check.settings);
   // The scheduler keeps a check's state across runs; a lone run (once, tests) gets a fresh one.
   const state = "state" in deps ? deps.state : check.kind.createState?.();
   const startedAt = new Date();
@@ -116,6 +118,7 @@ export async function runCheck(
     durationSeconds: (performance.now() - started) / 1000,
     phases: phases.snapshot(),
     facts: facts.values(),
+    labelledFacts: facts.labelled(),
     startedAt,
     endedAt,
   };

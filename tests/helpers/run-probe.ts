@@ -35,7 +35,7 @@ export async function runProbe(
     timeoutMs,
   );
   const phases = createPhaseClock(kind.phases);
-  const facts = createFactRecorder(kind.facts);
+  const facts = createFactRecorder(kind.facts, parsed);
   const ctx: ProbeContext<unknown, unknown> = {
     check: options.check ?? "test",
     settings: parsed,

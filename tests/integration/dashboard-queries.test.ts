@@ -68,8 +68,12 @@ async function query(expr: string): Promise<{ status: string; error?: string; da
 
 beforeAll(async () => {
   const { ca } = await testCerts();
-  [dovecot, smtp, sim] = await Promise.all([startDovecot(), startSmtpServer(), startSimulator()]);
+  [dovecot, smtp] = await Promise.all([startDovecot(), startSmtpServer()]);
   mta = await startMaildirSmtpServer(dovecot.folderDir());
+  sim = await startSimulator();
+  // Open provider incidents, so the provider panels and rules have something to show.
+  sim.openIssue({ id: "EX1", service: "Exchange Online", title: "Mail delayed" });
+  sim.setSlackIncident({ id: 1, title: "Messages delayed", type: "incident", services: ["Messaging"] });
   const agentPort = await freePort();
   promPort = await freePort();
   dataDir = mkdtempSync(join(tmpdir(), "suiteprobe-prom-"));
@@ -98,6 +102,23 @@ checks:
     kind: entra_signin
     interval: 5s
     entra_signin: { credential: m365 }
+  - name: search
+    kind: graph_search
+    interval: 8s
+    timeout: 7s
+    graph_search:
+      credential: m365
+      graph_url: ${sim.url}
+      query: suiteprobe-canary
+      region: NAM
+      expect: { file_name: suiteprobe-canary.docx }
+      index_lag: { drive_id: "b!sim-drive-0001", max_lag: 2s, poll_interval: 200ms }
+  - name: m365-health
+    kind: m365_service_health
+    m365_service_health: { credential: m365, graph_url: ${sim.url} }
+  - name: slack-health
+    kind: slack_status
+    slack_status: { status_url: "${sim.url}/api/v2.0.0" }
   - name: submit-tls
     kind: smtp
     target: 127.0.0.1:${smtp.port}
@@ -162,7 +183,9 @@ scrape_configs:
     const r = await query('sum(increase(probe_mail_delivery_seconds_count{check="roundtrip"}[30s])) > 0');
     const s = await query('count(probe_ssl_earliest_cert_expiry{check="submit-tls"}) > 0');
     const c = await query('sum(increase(probe_chat_delivery_seconds_count{kind="slack_chat"}[30s])) > 0');
-    return [r, s, c].every((q) => (q.data?.result.length ?? 0) > 0) ? true : undefined;
+    const p = await query('count(provider_service_status{kind="m365_service_health"}) > 0');
+    const l = await query("count(probe_search_index_lag_seconds) > 0");
+    return [r, s, c, p, l].every((x) => (x.data?.result.length ?? 0) > 0) ? true : undefined;
   }, 40_000).catch((error: unknown) => {
     throw new Error(`no data: agent said ${agent?.output.stdout.slice(-2000)} ${agent?.output.stderr}`, {
       cause: error,

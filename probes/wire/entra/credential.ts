@@ -13,6 +13,11 @@ function header(value: string, isFromCache: boolean) {
   };
 }
 
+/** Only the refresh-token grant signs in as a user; every other type is app-only. */
+function isAppOnlyType(type: CredentialSettings["type"]): boolean {
+  return type !== "entra_refresh_token";
+}
+
 /** An Entra ID sign-in: one token provider (cache, one fetch in flight) shared by the checks that name it. */
 function entraCredential(
   name: string,
@@ -26,7 +31,7 @@ function entraCredential(
   return {
     name,
     type: settings.type,
-    isAppOnly: settings.type !== "entra_refresh_token",
+    isAppOnly: isAppOnlyType(settings.type),
     async authorization(io, options = {}) {
       const token = await provider.token(io, options);
       return header(`Bearer ${token.token.reveal()}`, token.isFromCache);
@@ -38,6 +43,7 @@ function entraCredential(
 /** The credential types Microsoft 365, Slack and generic HTTP checks sign in with. */
 export const HTTP_CREDENTIALS: CredentialFamily<CredentialSettings> = {
   schema: credentialSchema,
+  describe: (settings) => ({ type: settings.type, isAppOnly: isAppOnlyType(settings.type) }),
   create(name, settings, deps): Credential {
     if (settings.type === "bearer" || settings.type === "basic") {
       return {
