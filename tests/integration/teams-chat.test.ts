@@ -205,7 +205,7 @@ checks:
     expect(parseConfigText(yaml("interval: 1m"), PROBE_KINDS)).toEqual({
       ok: false,
       errors: [
-        "checks[0].interval: runs 60s apart, too often for teams_chat: at least 300s (Microsoft's terms forbid using Teams as a log)",
+        "checks[0].interval: runs every 60s, too often for teams_chat: at least 300s (Microsoft's terms forbid using Teams as a log)",
       ],
     });
   });
