@@ -125,8 +125,8 @@ export async function runLabCommand(
         portBase,
         view,
         isExitAtEnd: values["exit-at-end"] === true || isDrill,
-        // A drill waits after the end for alerts to resolve: the 15m windows plus keep_firing_for, scaled.
-        lingerMs: isDrill ? (40 * 60_000) / effectiveSpeed : 0,
+        // A drill waits 15 scenario minutes after the end so alerts can resolve (windows plus keep_firing_for).
+        lingerMs: isDrill ? (15 * 60_000) / effectiveSpeed : 0,
         seed,
         ...(isDrill && {
           drill: {

@@ -67,6 +67,7 @@ export function summarise(record: DrillRecord, extra: Record<string, unknown> = 
   return {
     scenario: record.scenario,
     speed: record.speed,
+    marks_unix_ms: record.marks,
     acknowledgement_after_onset: span(onset, acknowledged, record.speed),
     alerts,
     false_alerts: [...record.alerts.keys()].filter((n) => !record.expected.includes(n)),
