@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Lab } from "./lab.js";
-import { changeKey, changeLine, renderScreen, type LiveRow } from "./live-view.js";
+import { byService, changeKey, changeLine, renderScreen, verdict, type LiveRow } from "./live-view.js";
 import { LabMetrics, serveLabMetrics } from "./metrics.js";
 import {
   alertmanagerActive,
@@ -137,6 +137,13 @@ export async function runLab(
           const key = changeKey(row);
           if (seen.get(row.check) !== key) io.out(changeLine(timeline.clockAt(), row));
           seen.set(row.check, key);
+        }
+        for (const [service, group] of byService(rows)) {
+          const line = verdict(service, group, clockAt);
+          // Printed when it changes in substance; the "since" alone moving does not repeat it.
+          if (seen.get(`service:${service}`) !== line.replace(/ since .*$/, ""))
+            io.out(`[${timeline.clockAt()}] ${line}`);
+          seen.set(`service:${service}`, line.replace(/ since .*$/, ""));
         }
       }
       if (options.drill !== undefined) await observeDrill(record, timeline, options.drill, io.out);

@@ -66,6 +66,16 @@ function count(values: readonly string[]): [string, number][] {
   return [...counts].sort((a, b) => b[1] - a[1]);
 }
 
+/** Rows grouped by service (display grouping), in first-seen order. */
+export function byService(rows: readonly LiveRow[]): Map<string, LiveRow[]> {
+  const groups = new Map<string, LiveRow[]>();
+  for (const row of rows) {
+    const service = LIVE_SERVICE_OF_KIND[row.kind] ?? row.kind;
+    groups.set(service, [...(groups.get(service) ?? []), row]);
+  }
+  return groups;
+}
+
 /** The whole screen: header, the scenario step, one verdict per service and one line per check. */
 export function renderScreen(input: {
   title: string;
@@ -76,12 +86,7 @@ export function renderScreen(input: {
   footer: string;
 }): string {
   const lines = [`${input.title}   story time ${input.clock}`, `scenario: ${input.step}`, ""];
-  const byService = new Map<string, LiveRow[]>();
-  for (const row of input.rows) {
-    const service = LIVE_SERVICE_OF_KIND[row.kind] ?? row.kind;
-    byService.set(service, [...(byService.get(service) ?? []), row]);
-  }
-  for (const [service, rows] of byService) {
+  for (const [service, rows] of byService(input.rows)) {
     lines.push(verdict(service, rows, input.clockAt));
     for (const r of rows) {
       const latency = r.latencyMs === undefined ? "" : `${Math.round(r.latencyMs)} ms`;
