@@ -31,6 +31,9 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY config/example.yaml /etc/suiteprobe/config.yaml
+# The outage lab (`docker run … lab --plain`): its scenarios and the agent config that points at it.
+COPY scenarios ./scenarios
+COPY config/lab.yaml ./config/lab.yaml
 # Numeric (the node user of the base image) so that Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000
 EXPOSE 10587

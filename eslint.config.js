@@ -38,7 +38,16 @@ const layering = [
     (d) => [{ regex: `${leaves(d)}probes/`, message: LAYERING.engine }, engineOutside(d)],
     COMPOSITION_ROOT,
   ),
-  { files: ["src/cli.ts"], rules: { "no-restricted-imports": ["error", { patterns: [engineOutside(0)] }] } },
+  // The composition root also starts the outage lab (lab/) and runs the agent in-process beside it.
+  {
+    files: ["src/cli.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ regex: `${leaves(0)}(?!probes/|src/|lab/)`, message: LAYERING.engineOutside }] },
+      ],
+    },
+  },
   {
     files: COMPOSITION_ROOT.slice(1),
     rules: { "no-restricted-imports": ["error", { patterns: [engineOutside(1)] }] },

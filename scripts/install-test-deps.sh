@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests drive as real servers:
 #   dovecot-imapd  a real IMAP server for the imap and mail_roundtrip probes
-#   prometheus     promtool (metric lint, rule tests) and a real Prometheus for scrapes
-#   prometheus-alertmanager  amtool, which checks deploy/compose/alertmanager.yml
+#   prometheus     promtool (metric lint, rule tests) and a real Prometheus for scrapes and the fire drill
+#   prometheus-alertmanager  amtool (checks deploy/compose/alertmanager.yml) and a real Alertmanager for the
+#                  fire drill (tests/integration/fire-drill.test.ts)
 # Idempotent: skips apt when every package is already installed.
 set -euo pipefail
 packages=(dovecot-imapd prometheus prometheus-alertmanager openssl)

@@ -9,6 +9,7 @@ import { collectFacts } from "./core/facts.js";
 import { CredentialSet } from "./runtime/credentials.js";
 import { NO_SHARD, parseShard, selectShard, type Shard } from "./runtime/shard.js";
 import { proxyForUrl } from "../probes/wire/http/proxy.js";
+import { SMTP_REPLY_CODE_FACT } from "../probes/wire/smtp/session.js";
 import { Agent } from "./agent.js";
 import { runClassifyCommand } from "./classify-command.js";
 import { loadConfigFile } from "./config/load.js";
@@ -21,6 +22,10 @@ import { Metrics } from "./metrics/metrics.js";
 import { outcomeJson, outcomeTable, runOnce } from "./once.js";
 import { createPlanner } from "./runtime/plan.js";
 import { readVersion } from "./version.js";
+import { runLabCommand, LAB_HELP } from "../lab/cli.js";
+import type { LabAgent } from "../lab/command.js";
+import type { LiveRow } from "../lab/live-view.js";
+import type { Agent as AgentType } from "./agent.js";
 
 /** Exit codes: 0 all good, 1 a check failed, 2 bad usage or config. */
 const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -35,6 +40,7 @@ Commands:
   once          run checks once now and print the results
   check-config  validate a config file and summarise it
   classify      classify error facts read as JSON lines from stdin
+  lab           the outage lab: a simulated suite on loopback replaying an incident, with the agent and a live view
 
 Run "suiteprobe <command> --help" for a command's options.
 Exit codes: 0 ok, 1 a check failed, 2 bad usage or invalid config.`,
@@ -62,6 +68,7 @@ summary (checks per kind, next run times) and exit 0.`,
 Reads JSON lines {"protocol": "smtp"|"imap"|"http"|"graph"|"slack"|"entra"|"net"|"tls", "input": {...}}
 and writes one JSON line per input: {"class","retryable","side","code"}; a malformed line gets {"error","line"}.
 Exit 0 when every line was valid, 1 otherwise.`,
+  lab: LAB_HELP,
 };
 
 const OPTIONS = {
@@ -101,6 +108,14 @@ async function main(argv: string[]): Promise<number> {
   if (command === "--version") {
     console.log(readVersion());
     return EXIT.ok;
+  }
+  if (command === "lab") {
+    return runLabCommand(rest, {
+      out: (text) => process.stdout.write(`${text}\n`),
+      err: (text) => console.error(text),
+      isTty: process.stdout.isTTY,
+      startAgent: startLabAgent,
+    });
   }
   const help = HELP[command];
   if (help === undefined || command === "main") {
@@ -230,8 +245,44 @@ async function run(
   shard: Shard,
   http: { web: WebConfig; isLifecycleEnabled: boolean; maxConnections: number },
 ): Promise<number> {
-  const version = readVersion();
   const logger = createLogger(config.logLevel);
+  const started = await serve(configPath, config, http, logger, shard);
+  if (started === undefined) return EXIT.failed;
+  const { agent, server } = started;
+  process.on("SIGHUP", () => void agent.reload());
+  return new Promise((resolve) => {
+    let isStopping = false;
+    const stop = (signal: string) => {
+      if (isStopping) return;
+      isStopping = true;
+      logger.info({ signal }, "stopping");
+      server.close();
+      server.closeAllConnections();
+      agent
+        .stop()
+        .then(() => {
+          logger.info("stopped");
+          resolve(EXIT.ok);
+        })
+        .catch((error: unknown) => {
+          logger.error({ err: error }, "error while stopping");
+          resolve(EXIT.failed);
+        });
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+}
+
+/** Builds the agent and its HTTP server, listens and starts the checks; undefined when it cannot listen. */
+async function serve(
+  configPath: string,
+  config: AgentConfig,
+  http: { web: WebConfig; isLifecycleEnabled: boolean; maxConnections: number },
+  logger: Logger,
+  shard: Shard = NO_SHARD,
+): Promise<{ agent: AgentType; server: ReturnType<typeof createHttpServer> } | undefined> {
+  const version = readVersion();
   const registry = new Registry();
   const metrics = new Metrics(registry, { version, nodeVersion: process.version }, collectFacts(PROBE_KINDS));
   metrics.setShard(shard);
@@ -276,34 +327,59 @@ async function run(
     );
   } catch (error) {
     logger.fatal({ err: error }, `cannot listen on ${config.listen.host}:${config.listen.port}`);
-    return EXIT.failed;
+    return undefined;
   }
   await agent.start(config);
   logger.info({ checks: config.checks.length, location: config.location }, "agent started");
+  return { agent, server };
+}
 
-  process.on("SIGHUP", () => void agent.reload());
-  return new Promise((resolve) => {
-    let isStopping = false;
-    const stop = (signal: string) => {
-      if (isStopping) return;
-      isStopping = true;
-      logger.info({ signal }, "stopping");
+/** The agent for `suiteprobe lab`, in this process; its logs (warnings only) go to stderr beside the live view. */
+async function startLabAgent(configPath: string): Promise<LabAgent | undefined> {
+  // The lab mailbox's password is not a secret; config/lab.yaml still reads it by reference, as every config must.
+  process.env.SUITEPROBE_LAB_PASSWORD ??= "lab";
+  const loaded = await loadConfigFile(configPath, PROBE_KINDS);
+  if (!loaded.ok) {
+    for (const line of loaded.errors) console.error(line);
+    return undefined;
+  }
+  // The live view shows every result; the agent logs only warnings and errors beside it (to stderr).
+  const config = { ...loaded.config, logLevel: loaded.config.logLevel === "info" ? "warn" : loaded.config.logLevel };
+  const logger = createLogger(config.logLevel, process.stderr);
+  const http = { web: OPEN_WEB_CONFIG, isLifecycleEnabled: false, maxConnections: DEFAULT_MAX_CONNECTIONS };
+  const started = await serve(configPath, config, http, logger);
+  if (started === undefined) return undefined;
+  const { agent, server } = started;
+  const host = config.listen.host === "0.0.0.0" ? "127.0.0.1" : config.listen.host;
+  return {
+    url: `http://${host}:${config.listen.port}/`,
+    rows: () => agent.statuses().map(liveRow),
+    stop: async () => {
       server.close();
       server.closeAllConnections();
-      agent
-        .stop()
-        .then(() => {
-          logger.info("stopped");
-          resolve(EXIT.ok);
-        })
-        .catch((error: unknown) => {
-          logger.error({ err: error }, "error while stopping");
-          resolve(EXIT.failed);
-        });
-    };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
-  });
+      await agent.stop();
+    },
+  };
+}
+
+/** A check's status as the lab's live view shows it. */
+function liveRow(status: ReturnType<AgentType["statuses"]>[number]): LiveRow {
+  const last = status.last;
+  const failure = last?.failure;
+  const reply = last?.facts.get(SMTP_REPLY_CODE_FACT);
+  return {
+    check: status.check.name,
+    kind: status.check.kind.id,
+    state: last === undefined ? "pending" : last.status === "success" ? "ok" : "failing",
+    class: failure?.class,
+    code: failure?.code,
+    replyCode: failure === undefined || reply === 0 ? undefined : reply,
+    side: failure?.side,
+    retryable: failure?.retryable,
+    phase: failure?.phase,
+    latencyMs: last === undefined ? undefined : last.durationSeconds * 1000,
+    failingSince: status.failingSince?.getTime(),
+  };
 }
 
 main(process.argv.slice(2)).then(
