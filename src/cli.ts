@@ -338,6 +338,8 @@ async function serve(
 async function startLabAgent(configPath: string): Promise<LabAgent | undefined> {
   // The lab mailbox's password is not a secret; config/lab.yaml still reads it by reference, as every config must.
   process.env.SUITEPROBE_LAB_PASSWORD ??= "lab";
+  // Likewise the simulator's seeded app secret (docs/simulator.md).
+  process.env.SUITEPROBE_LAB_APP_SECRET ??= "sim-secret-value";
   const loaded = await loadConfigFile(configPath, PROBE_KINDS);
   if (!loaded.ok) {
     for (const line of loaded.errors) console.error(line);

@@ -60,7 +60,7 @@ checks:
   - name: mailbox
     kind: imap
     target: 127.0.0.1:${base + 1}
-    imap: { tls: none, auth: { mechanism: login, user: probe@lab.test, password: "\${env:SUITEPROBE_LAB_PASSWORD}" } }
+    imap: { tls: none, allow_plaintext_auth: true, auth: { mechanism: login, user: probe@lab.test, password: "\${env:SUITEPROBE_LAB_PASSWORD}" } }
 `;
 }
 

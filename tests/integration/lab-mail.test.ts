@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 function config(): string {
-  const auth = `auth: { mechanism: login, user: probe@lab.test, password: "\${env:LAB_PW}" }`;
+  const auth = `allow_plaintext_auth: true, auth: { mechanism: login, user: probe@lab.test, password: "\${env:LAB_PW}" }`;
   return writeConfig(`
 defaults: { interval: 30s, timeout: 5s }
 checks:
