@@ -84,6 +84,13 @@ const signinCheck = (name: string, credential: string, timeout = "2s") => `
     kind: entra_signin
     timeout: ${timeout}
     entra_signin: { credential: ${credential} }`;
+const entraCredentialAt = (name: string, authority: string, secret: keyof typeof SECRETS) => `
+  ${name}:
+    type: entra_client_secret
+    tenant: contoso.onmicrosoft.com
+    client_id: 11111111-1111-4111-8111-111111111111
+    client_secret: ${ref(secret)}
+    authority: ${authority}`;
 const entraCredential = (name: string, port: number, secret: keyof typeof SECRETS) => `
   ${name}:
     type: entra_client_secret
@@ -103,6 +110,36 @@ const teamsCheck = (name: string, credential: string, graph: string) => `
     kind: teams_chat
     timeout: 20s
     teams_chat: { credential: ${credential}, chat_id: "19:suiteprobe-probe@thread.v2", graph_url: "${graph}", max_delivery: 3s }`;
+/** A Microsoft Graph kind's check: `block` is its settings besides credential and graph_url. */
+const graphCheck = (name: string, kind: string, credential: string, graph: string, block: string, timeout = "4s") => `
+  - name: ${name}
+    kind: ${kind}
+    interval: 10m
+    timeout: ${timeout}
+    ${kind}: { credential: ${credential}, graph_url: "${graph}", ${block} }`;
+const SEARCH = "query: suiteprobe-canary, region: NAM, expect: { file_name: suiteprobe-canary.docx }";
+const DRIVE = 'drive_id: "b!sim-drive-0001", query: suiteprobe-canary, expect: { file_name: suiteprobe-canary.docx }';
+const HEALTH = "services: [Exchange Online]";
+/** The three Graph scenarios: through the simulator; sign-in refused by an echoing token endpoint; a stalled API. */
+const graphScenarios = (kind: string, block: string): Scenario[] => [
+  { name: `${kind}-ok`, expect: "success", yaml: (p) => graphCheck(`${kind}-ok`, kind, "sim-app", p.sim, block) },
+  {
+    name: `${kind}-echo`,
+    expect: "auth",
+    yaml: (p) => graphCheck(`${kind}-echo`, kind, "entra-echo", p.sim, block),
+  },
+  {
+    name: `${kind}-timeout`,
+    expect: "timeout",
+    yaml: (p) => graphCheck(`${kind}-timeout`, kind, "sim-app", `http://127.0.0.1:${p.tarpit}`, block, "1s"),
+  },
+];
+const statusCheck = (name: string, url: string, timeout = "2s") => `
+  - name: ${name}
+    kind: slack_status
+    timeout: ${timeout}
+    slack_status: { status_url: "${url}", services: [Messaging] }`;
+
 const slackCheck = (name: string, slack: string, timeout = "15s") => `
   - name: ${name}
     kind: slack_chat
@@ -112,7 +149,7 @@ const slackCheck = (name: string, slack: string, timeout = "15s") => `
 
 /** The credentials the HTTP scenarios sign in with: a bearer token and Entra apps against each server mode. */
 const credentials = (p: Ports) => `
-credentials:${refreshCredential("probe-user", p.sim)}${refreshCredential("probe-user-echo", `http://127.0.0.1:${p.http.echo}`)}
+credentials:${refreshCredential("probe-user", p.sim)}${entraCredentialAt("sim-app", p.sim, "dovecot")}${refreshCredential("probe-user-echo", `http://127.0.0.1:${p.http.echo}`)}
   bearer-token: { type: bearer, token: ${ref("token")} }${entraCredential("entra-ok", p.http.accept, "smtp")}${entraCredential(
     "entra-echo",
     p.http.echo,
@@ -166,6 +203,22 @@ const SCENARIOS: Record<string, Scenario[]> = {
       expect: "timeout",
       yaml: (p) =>
         httpCheck("http-garbage", `http://127.0.0.1:${p.tarpit}/api`, "{ credential: bearer-token }", "700ms"),
+    },
+  ],
+  graph_search: graphScenarios("graph_search", SEARCH),
+  drive_search: graphScenarios("drive_search", DRIVE),
+  m365_service_health: graphScenarios("m365_service_health", HEALTH),
+  slack_status: [
+    { name: "status-ok", expect: "success", yaml: (p) => statusCheck("status-ok", `${p.sim}/api/v2.0.0`) },
+    {
+      name: "status-garbage",
+      expect: "protocol",
+      yaml: (p) => statusCheck("status-garbage", `http://127.0.0.1:${p.http.garbage}/api/v2.0.0`),
+    },
+    {
+      name: "status-timeout",
+      expect: "timeout",
+      yaml: (p) => statusCheck("status-timeout", `http://127.0.0.1:${p.tarpit}/api/v2.0.0`, "700ms"),
     },
   ],
   slack_chat: [
@@ -437,6 +490,8 @@ beforeAll(async () => {
   const world = defaultWorld();
   const bot = world.slack.bots[0];
   if (bot !== undefined) bot.token = SECRETS.token;
+  const app = world.apps[0];
+  if (app !== undefined) app.secret = SECRETS.dovecot;
   const refresh = world.refreshTokens[0];
   if (refresh !== undefined) refresh.token = SECRETS.imap;
   const sim = await startSimulator({ world });
