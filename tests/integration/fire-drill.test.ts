@@ -102,7 +102,9 @@ beforeAll(async () => {
   const receiverPort = (receiver.address() as AddressInfo).port;
   const [promPort, amPort] = [await freePort(), await freePort()];
   const agents = await Promise.all(SCENARIOS.map(() => freePort()));
-  const base = 30_000 + (process.pid % 400) * 20;
+  // Below Linux's ephemeral range (32768-60999), where free ports handed out to other tests and outgoing connections
+  // live; the lab takes four consecutive ports per scenario from here.
+  const base = 20_000 + (process.pid % 500) * 20;
 
   writeFileSync(
     join(dir, "alerts.yml"),
