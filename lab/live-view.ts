@@ -10,8 +10,8 @@ export interface LiveRow {
   state: "pending" | "ok" | "failing";
   class?: string | undefined;
   code?: string | undefined;
-  /** SMTP reply code, shown before the enhanced code ("451 4.3.2"). */
-  replyCode?: number | undefined;
+  /** The run's facts under their `once` keys; an SMTP reply code is shown before the enhanced code ("451 4.3.2"). */
+  facts?: Readonly<Record<string, number>> | undefined;
   side?: string | undefined;
   retryable?: boolean | undefined;
   phase?: string | undefined;
@@ -39,7 +39,8 @@ export const LIVE_SERVICE_OF_KIND: Readonly<Record<string, string>> = {
 /** "451 4.3.2", "4.3.2", "503" or "" for a row. */
 export function codeText(row: LiveRow): string {
   if (row.code === undefined || row.code === "none") return "";
-  if (row.replyCode !== undefined && String(row.replyCode) !== row.code) return `${row.replyCode} ${row.code}`;
+  const reply = row.facts?.["smtp_reply_code"];
+  if (reply !== undefined && reply !== 0 && String(reply) !== row.code) return `${reply} ${row.code}`;
   return row.code;
 }
 

@@ -5,11 +5,10 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { Registry } from "prom-client";
 import { PROBE_KINDS } from "../probes/index.js";
 import { credentialFamilyOf } from "./core/credentials.js";
-import { collectFacts } from "./core/facts.js";
+import { collectFacts, factRecord } from "./core/facts.js";
 import { CredentialSet } from "./runtime/credentials.js";
 import { NO_SHARD, parseShard, selectShard, type Shard } from "./runtime/shard.js";
 import { proxyForUrl } from "../probes/wire/http/proxy.js";
-import { SMTP_REPLY_CODE_FACT } from "../probes/wire/smtp/session.js";
 import { Agent } from "./agent.js";
 import { runClassifyCommand } from "./classify-command.js";
 import { loadConfigFile } from "./config/load.js";
@@ -368,14 +367,13 @@ async function startLabAgent(configPath: string): Promise<LabAgent | undefined> 
 function liveRow(status: ReturnType<AgentType["statuses"]>[number]): LiveRow {
   const last = status.last;
   const failure = last?.failure;
-  const reply = last?.facts.get(SMTP_REPLY_CODE_FACT);
   return {
     check: status.check.name,
     kind: status.check.kind.id,
     state: last === undefined ? "pending" : last.status === "success" ? "ok" : "failing",
     class: failure?.class,
     code: failure?.code,
-    replyCode: failure === undefined || reply === 0 ? undefined : reply,
+    facts: failure === undefined || last === undefined ? undefined : factRecord(last.facts),
     side: failure?.side,
     retryable: failure?.retryable,
     phase: failure?.phase,

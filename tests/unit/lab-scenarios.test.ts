@@ -80,11 +80,18 @@ steps:
 describe("config/lab.yaml", () => {
   it("loads with the registered kinds (only those) and points every check at the lab on 127.0.0.1", async () => {
     process.env.SUITEPROBE_LAB_PASSWORD ??= "lab";
+    process.env.SUITEPROBE_LAB_APP_SECRET ??= "sim-secret-value";
     const result = await loadConfigFile(join(root, "config/lab.yaml"), PROBE_KINDS);
     expect(result.ok ? [] : result.errors).toEqual([]);
     if (!result.ok) return;
     expect(result.config.checks.length).toBeGreaterThanOrEqual(3);
-    for (const check of result.config.checks) expect(check.target.label).toMatch(/^127\.0\.0\.1:105\d\d$/);
+    // Socket kinds name the lab's ports; sign-in is labelled by its credential, whose authority is the lab's too.
+    for (const check of result.config.checks) {
+      expect(check.target.label).toMatch(/^(?:127\.0\.0\.1:105\d\d|http:\/\/127\.0\.0\.1:105\d\d.*|credential:\w+)$/);
+    }
+    for (const { settings } of result.config.credentials.values()) {
+      expect((settings as { authority?: string }).authority).toMatch(/^http:\/\/127\.0\.0\.1:105\d\d$/);
+    }
   });
 });
 
@@ -96,7 +103,13 @@ describe("live view", () => {
 
   it("states side, transience, codes and since when", () => {
     const row = (over: Partial<LiveRow>): LiveRow => ({ check: "c", kind: "smtp", state: "ok", ...over });
-    const failing = row({ state: "failing", side: "provider", retryable: true, code: "4.3.2", replyCode: 451 });
+    const failing = row({
+      state: "failing",
+      side: "provider",
+      retryable: true,
+      code: "4.3.2",
+      facts: { smtp_reply_code: 451 },
+    });
     const clock = (ms: number) => storyClock("13:58", ms);
     expect(verdict("mail", [{ ...failing, failingSince: 44 * 60_000 }, row({ check: "d" })], clock)).toBe(
       "mail: provider-side, transient (451 4.3.2), 1 of 2 checks since 14:42",
