@@ -168,9 +168,10 @@ export class Agent {
     this.#credentials.apply(config);
     this.#logger.level = config.logLevel;
     const labelNames = [...Object.keys(config.labels), ...config.checks.flatMap((c) => Object.keys(c.labels))];
-    const before = this.#metrics.extraLabels.join(",");
+    const before = this.#metrics.generation;
     this.#metrics.setExtraLabels(labelNames);
-    const haveLabelsChanged = before !== this.#metrics.extraLabels.join(",");
+    this.#metrics.setOptions(config.metrics);
+    const haveLabelsChanged = before !== this.#metrics.generation;
     const previous = this.#config;
     this.#config = config;
     this.#checksByName = new Map(config.checks.map((c) => [c.name, c]));

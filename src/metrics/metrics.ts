@@ -37,7 +37,16 @@ function factMetric(f: Fact, labelNames: readonly string[], registry: Registry):
   }
 }
 
-function probeMetrics(registry: Registry, extra: readonly string[], facts: readonly Fact[]) {
+/** Optional metric families; the defaults keep a check at about a dozen series. */
+export interface MetricsOptions {
+  /** `probe_run_duration_seconds`: 17 series per check (14 buckets, +Inf, sum, count), so off unless asked for. */
+  runDurationHistogram: boolean;
+}
+
+/** The defaults of `agent.metrics`. */
+export const DEFAULT_METRICS_OPTIONS: MetricsOptions = { runDurationHistogram: false };
+
+function probeMetrics(registry: Registry, extra: readonly string[], facts: readonly Fact[], options: MetricsOptions) {
   const labelNames = [...PROBE_LABELS, ...extra];
   const registers = [registry];
   return {
@@ -66,13 +75,15 @@ function probeMetrics(registry: Registry, extra: readonly string[], facts: reado
       labelNames: [...labelNames, "class", "code", "phase", "side"],
       registers,
     }),
-    runDuration: new Histogram({
-      name: "probe_run_duration_seconds",
-      help: "Duration of runs.",
-      labelNames,
-      buckets: RUN_BUCKETS,
-      registers,
-    }),
+    runDuration: options.runDurationHistogram
+      ? new Histogram({
+          name: "probe_run_duration_seconds",
+          help: "Duration of runs (only with agent.metrics.run_duration_histogram: true).",
+          labelNames,
+          buckets: RUN_BUCKETS,
+          registers,
+        })
+      : undefined,
     lastRun: new Gauge({
       name: "probe_last_run_timestamp_seconds",
       help: "Unix time the last run ended.",
@@ -114,6 +125,8 @@ export class Metrics {
   #probe: ProbeMetricSet;
   readonly #facts: readonly Fact[];
   #extraLabels: readonly string[] = [];
+  #options: MetricsOptions = DEFAULT_METRICS_OPTIONS;
+  #generation = 0;
   /** Phases each check reported last, so a shorter run does not leave stale phase series. */
   readonly #lastPhases = new Map<string, Set<string>>();
 
@@ -159,20 +172,37 @@ export class Metrics {
       help: "Unix time of the last successful config load or reload.",
       registers,
     });
-    this.#probe = probeMetrics(registry, [], facts);
+    this.#probe = probeMetrics(registry, [], facts, this.#options);
+  }
+
+  /** Changes with every re-creation of the probe metrics: their series start over and checks must be initialised. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Sets the optional families; if they change, probe metrics are re-created (their series start over). */
+  setOptions(options: MetricsOptions): void {
+    if (options.runDurationHistogram === this.#options.runDurationHistogram) return;
+    this.#options = { ...options };
+    this.#rebuild(this.#extraLabels);
   }
 
   /** Sets the configured label names; if they change, probe metrics are re-created (their series start over). */
   setExtraLabels(names: readonly string[]): void {
     const sorted = [...new Set(names)].sort();
     if (sorted.join(",") === this.#extraLabels.join(",")) return;
+    this.#rebuild(sorted);
+  }
+
+  #rebuild(extraLabels: readonly string[]): void {
     // prom-client keeps `name` on every metric object; its typings omit it.
     for (const metric of this.#allProbeMetrics()) {
       this.registry.removeSingleMetric((metric as unknown as { name: string }).name);
     }
-    this.#probe = probeMetrics(this.registry, sorted, this.#facts);
-    this.#extraLabels = sorted;
+    this.#probe = probeMetrics(this.registry, extraLabels, this.#facts, this.#options);
+    this.#extraLabels = extraLabels;
     this.#lastPhases.clear();
+    this.#generation++;
   }
 
   /** The configured label names in use. */
@@ -181,12 +211,12 @@ export class Metrics {
   }
 
   /** Creates a check's series that must exist before its first run (run counters at 0); a check that can be
-   * throttled also gets its throttle series. */
+   * throttled also gets its throttle series. An overlap skip is a rare agent-side event: its series appears with the
+   * first one, which keeps a check at about a dozen series. */
   initCheck(labels: SeriesLabels, canBeThrottled = false): void {
     const m = this.#probe;
     m.runs.inc({ ...labels, result: "success" }, 0);
     m.runs.inc({ ...labels, result: "failure" }, 0);
-    m.skipped.inc({ check: labels.check ?? "", reason: "overlap" }, 0);
     if (canBeThrottled) {
       m.skipped.inc({ check: labels.check ?? "", reason: "throttled" }, 0);
       m.throttled.set(labels, 0);
@@ -203,7 +233,7 @@ export class Metrics {
     const m = this.#probe;
     m.success.set(labels, run.success ? 1 : 0);
     m.duration.set(labels, run.durationSeconds);
-    m.runDuration.observe(labels, run.durationSeconds);
+    m.runDuration?.observe(labels, run.durationSeconds);
     m.runs.inc({ ...labels, result: run.success ? "success" : "failure" });
     m.lastRun.set(labels, run.endedAtSeconds);
     if (run.success) m.lastSuccess.set(labels, run.endedAtSeconds);
@@ -254,6 +284,6 @@ export class Metrics {
 
   #allProbeMetrics(): FactMetric[] {
     const { facts, ...fixed } = this.#probe;
-    return [...Object.values(fixed), ...facts.values()];
+    return [...Object.values(fixed).filter((m) => m !== undefined), ...facts.values()];
   }
 }

@@ -73,7 +73,7 @@ beforeAll(async () => {
   const passwordFile = join(dataDir, "pw");
   writeFileSync(passwordFile, dovecot.password, { mode: 0o600 });
   const config = writeConfig(`
-agent: { listen: "127.0.0.1:${agentPort}", location: lab, labels: { provider: lab } }
+agent: { listen: "127.0.0.1:${agentPort}", location: lab, labels: { provider: lab }, metrics: { run_duration_histogram: true } }
 defaults: { interval: 1s, timeout: 800ms }
 checks:
   - name: submit-tls
