@@ -39,7 +39,7 @@ interface Collectable {
  * of blocked event loop at 10,000 checks). Values may move between slices, as they may between two scrapes.
  */
 export async function renderExposition(
-  registry: Registry,
+  registry: Pick<Registry, "getMetricsAsArray">,
   format: ExpositionFormat = "text",
   sliceMs = DEFAULT_SLICE_MS,
 ): Promise<string> {

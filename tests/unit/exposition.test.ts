@@ -1,10 +1,14 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, type RegistryContentType } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { renderExposition } from "../../src/metrics/exposition.js";
 
 /** The same metrics and values on a fresh registry each call, so prom-client's renderer and ours see equal input. */
-function populated(series = 3): Registry {
-  const registry = new Registry();
+function populated(
+  series = 3,
+  contentType: RegistryContentType = Registry.PROMETHEUS_CONTENT_TYPE,
+): Registry<RegistryContentType> {
+  const registry = new Registry<RegistryContentType>();
+  registry.setContentType(contentType);
   const registers = [registry];
   const labelNames = ["check", "kind", "target", "location"];
   const gauge = new Gauge({
@@ -52,8 +56,7 @@ describe("renderExposition", () => {
   });
 
   it("renders exactly what prom-client renders, in OpenMetrics (counter families without _total, # EOF)", async () => {
-    const oracle = populated();
-    oracle.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    const oracle = populated(3, Registry.OPENMETRICS_CONTENT_TYPE);
     const text = await renderExposition(populated(), "openmetrics");
     expect(text).toBe(await oracle.metrics());
     expect(text).toContain("# TYPE probe_runs counter\n");
