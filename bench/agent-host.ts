@@ -131,6 +131,8 @@ process.on("message", (message: { type: string }) => {
   }
 });
 process.on("disconnect", () => process.exit(0));
+// An orderly exit, so that --cpu-prof and --heap-prof write their files.
+process.on("SIGTERM", () => process.exit(0));
 
 const address = await listen(server, "127.0.0.1", 0);
 await agent.start(config);
