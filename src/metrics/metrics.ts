@@ -127,6 +127,9 @@ export class Metrics {
   #extraLabels: readonly string[] = [];
   #options: MetricsOptions = DEFAULT_METRICS_OPTIONS;
   #generation = 0;
+  /** One labels object per check labels object and extra label, so runs do not allocate a fresh one per series
+   * (prom-client keeps the object it was given; the renderer formats each object once). */
+  readonly #labelsWith = new WeakMap<SeriesLabels, Map<string, SeriesLabels>>();
   /** Phases each check reported last, so a shorter run does not leave stale phase series. */
   readonly #lastPhases = new Map<string, Set<string>>();
 
@@ -234,7 +237,7 @@ export class Metrics {
     m.success.set(labels, run.success ? 1 : 0);
     m.duration.set(labels, run.durationSeconds);
     m.runDuration?.observe(labels, run.durationSeconds);
-    m.runs.inc({ ...labels, result: run.success ? "success" : "failure" });
+    m.runs.inc(this.#with(labels, "result", run.success ? "success" : "failure"));
     m.lastRun.set(labels, run.endedAtSeconds);
     if (run.success) m.lastSuccess.set(labels, run.endedAtSeconds);
     if (run.failure !== undefined) m.errors.inc({ ...labels, ...run.failure });
@@ -243,7 +246,9 @@ export class Metrics {
     for (const phase of this.#lastPhases.get(key) ?? []) {
       if (!(phase in run.phases)) m.phaseDuration.remove({ ...labels, phase });
     }
-    for (const [phase, seconds] of Object.entries(run.phases)) m.phaseDuration.set({ ...labels, phase }, seconds);
+    for (const [phase, seconds] of Object.entries(run.phases)) {
+      m.phaseDuration.set(this.#with(labels, "phase", phase), seconds);
+    }
     this.#lastPhases.set(key, new Set(Object.keys(run.phases)));
 
     for (const f of run.declaredFacts) {
@@ -258,6 +263,21 @@ export class Metrics {
       else if (metric instanceof Counter) metric.inc(labels, value);
       else metric.observe(labels, value);
     }
+  }
+
+  #with(labels: SeriesLabels, name: string, value: string): SeriesLabels {
+    let byValue = this.#labelsWith.get(labels);
+    if (byValue === undefined) {
+      byValue = new Map();
+      this.#labelsWith.set(labels, byValue);
+    }
+    const key = `${name}\u0000${value}`;
+    let withLabel = byValue.get(key);
+    if (withLabel === undefined) {
+      withLabel = { ...labels, [name]: value };
+      byValue.set(key, withLabel);
+    }
+    return withLabel;
   }
 
   /** Counts a run that was not started. */

@@ -1,7 +1,7 @@
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import type { Registry } from "prom-client";
-import { renderExposition, type ExpositionFormat } from "../metrics/exposition.js";
+import { renderExposition, type ExpositionFormat, type LabelCache } from "../metrics/exposition.js";
 
 const gzipAsync = promisify(gzip);
 
@@ -16,6 +16,7 @@ export class CoalescedMetrics {
   readonly #registry: Registry;
   readonly #sliceMs: number | undefined;
   readonly #inFlight = new Map<ExpositionFormat, Promise<Rendering>>();
+  readonly #labels: LabelCache = new WeakMap();
 
   constructor(registry: Registry, options: { sliceMs?: number } = {}) {
     this.#registry = registry;
@@ -27,8 +28,8 @@ export class CoalescedMetrics {
   render(format: ExpositionFormat = "text"): Promise<Rendering> {
     let pending = this.#inFlight.get(format);
     if (pending === undefined) {
-      pending = renderExposition(this.#registry, format, this.#sliceMs)
-        .then((text) => rendering(Buffer.from(text, "utf8")))
+      pending = renderExposition(this.#registry, format, this.#sliceMs, this.#labels)
+        .then(rendering)
         .finally(() => this.#inFlight.delete(format));
       this.#inFlight.set(format, pending);
     }

@@ -49,7 +49,7 @@ function scenario(): Metrics {
 describe("Metrics", () => {
   it("matches the golden exposition (review tests/fixtures/golden/metrics.txt in the diff)", async () => {
     const metrics = scenario();
-    const actual = probeLines(await renderExposition(metrics.registry)).join("\n");
+    const actual = probeLines((await renderExposition(metrics.registry)).toString()).join("\n");
     const path = join(import.meta.dirname, "../fixtures/golden/metrics.txt");
     // UPDATE_GOLDEN=1 rewrites the file; the diff is then reviewed like code.
     if (process.env.UPDATE_GOLDEN === "1") writeFileSync(path, `${actual}\n`);
@@ -98,7 +98,10 @@ describe("Metrics", () => {
       });
     };
     const count = async (check: string) =>
-      (await renderExposition(metrics.registry)).split("\n").filter((l) => l.includes(`check="${check}"`)).length;
+      (await renderExposition(metrics.registry))
+        .toString()
+        .split("\n")
+        .filter((l) => l.includes(`check="${check}"`)).length;
     record("six", phases);
     const { quit: _quit, ...fivePhases } = phases;
     record("five", fivePhases);
@@ -109,7 +112,7 @@ describe("Metrics", () => {
 
     metrics.setOptions({ runDurationHistogram: true });
     record("six", phases);
-    const text = await renderExposition(metrics.registry);
+    const text = (await renderExposition(metrics.registry)).toString();
     expect(text).toContain('probe_run_duration_seconds_count{check="six"');
     expect(await count("six")).toBe(13 + 17);
   });
