@@ -214,12 +214,12 @@ export class Metrics {
   }
 
   /** Creates a check's series that must exist before its first run (run counters at 0); a check that can be
-   * throttled also gets its throttle series. An overlap skip is a rare agent-side event: its series appears with the
-   * first one, which keeps a check at about a dozen series. */
+   * throttled also gets its throttle series. */
   initCheck(labels: SeriesLabels, canBeThrottled = false): void {
     const m = this.#probe;
     m.runs.inc({ ...labels, result: "success" }, 0);
     m.runs.inc({ ...labels, result: "failure" }, 0);
+    m.skipped.inc({ check: labels.check ?? "", reason: "overlap" }, 0);
     if (canBeThrottled) {
       m.skipped.inc({ check: labels.check ?? "", reason: "throttled" }, 0);
       m.throttled.set(labels, 0);
