@@ -165,7 +165,13 @@ export function dashboard(): Dashboard {
       ),
     )
     .withRow(new RowBuilder("Latency"))
-    .withPanel(heatmap("Run duration", "probe_run_duration_seconds", "All runs of the selected checks."))
+    .withPanel(
+      heatmap(
+        "Run duration",
+        "probe_run_duration_seconds",
+        "All runs of the selected checks (exported with agent.metrics.run_duration_histogram: true).",
+      ),
+    )
     .withPanel(
       heatmap("Mail delivery (round trip)", "probe_mail_delivery_seconds", "Submission accepted → visible in mailbox."),
     )

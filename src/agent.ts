@@ -34,6 +34,12 @@ export class Agent {
   readonly #metrics: Metrics;
   readonly #scheduler: Scheduler;
   readonly #status = new Map<string, CheckStatus>();
+  /** The checks in force by name: the run path looks a check up in O(1). */
+  #checksByName = new Map<string, CheckConfig>();
+  /** Each check's series labels, built once per config: every run reuses the same object. */
+  #labelsByName = new Map<string, SeriesLabels>();
+  /** Each check's child logger, built once per config (a child takes the parent's level when it is made). */
+  #loggersByName = new Map<string, Logger>();
   #config: AgentConfig | undefined;
   #lastReloadFailure: ReloadFailure | undefined;
   /** A reload asked for but not yet reading the file; later requests share it. */
@@ -65,8 +71,7 @@ export class Agent {
     this.#metrics = deps.metrics;
     this.#scheduler = new Scheduler({
       logger: deps.logger,
-      run: (check, state, cancel) =>
-        runCheck(check, { logger: deps.logger.child({ check: check.name }), state, cancel, credentials }),
+      run: (check, state, cancel) => runCheck(check, { logger: this.#loggerOf(check), state, cancel, credentials }),
       onOutcome: (outcome, check) => this.#record(outcome, check),
       onSkip: (check, reason) => {
         deps.metrics.recordSkip(check.name, reason);
@@ -169,21 +174,26 @@ export class Agent {
     this.#credentials.apply(config);
     this.#logger.level = config.logLevel;
     const labelNames = [...Object.keys(config.labels), ...config.checks.flatMap((c) => Object.keys(c.labels))];
-    const before = this.#metrics.extraLabels.join(",");
+    const before = this.#metrics.generation;
     this.#metrics.setExtraLabels(labelNames);
-    const haveLabelsChanged = before !== this.#metrics.extraLabels.join(",");
+    this.#metrics.setOptions(config.metrics);
+    const haveLabelsChanged = before !== this.#metrics.generation;
     const previous = this.#config;
     this.#config = config;
+    this.#checksByName = new Map(config.checks.map((c) => [c.name, c]));
+    this.#labelsByName = new Map();
+    this.#loggersByName = new Map();
 
     const { removed, added } = this.#scheduler.apply(config.checks);
     for (const name of removed) {
       this.#status.delete(name);
       await this.#metrics.removeCheck(name);
     }
-    const toInit =
-      haveLabelsChanged || previous?.location !== config.location ? config.checks.map((c) => c.name) : added;
+    const toInit = new Set(
+      haveLabelsChanged || previous?.location !== config.location ? config.checks.map((c) => c.name) : added,
+    );
     for (const check of config.checks) {
-      if (toInit.includes(check.name)) {
+      if (toInit.has(check.name)) {
         this.#metrics.initCheck(this.seriesLabels(check), check.throttleScope !== undefined);
       }
       this.#status.set(check.name, { ...this.#status.get(check.name), check });
@@ -193,8 +203,18 @@ export class Agent {
     }
   }
 
-  /** The labels of a check's series: probe labels, then agent labels overridden by check labels. */
+  /** The labels of a check's series: probe labels, then agent labels overridden by check labels. The object is shared
+   * by every run of the check in force; callers must not change it. */
   seriesLabels(check: CheckConfig): SeriesLabels {
+    const isInForce = this.#checksByName.get(check.name) === check;
+    const cached = isInForce ? this.#labelsByName.get(check.name) : undefined;
+    if (cached !== undefined) return cached;
+    const labels = this.#buildLabels(check);
+    if (isInForce) this.#labelsByName.set(check.name, labels);
+    return labels;
+  }
+
+  #buildLabels(check: CheckConfig): SeriesLabels {
     const config = this.#config;
     const labels: SeriesLabels = {
       check: check.name,
@@ -206,11 +226,21 @@ export class Agent {
     return labels;
   }
 
+  #loggerOf(check: CheckConfig): Logger {
+    let logger = this.#loggersByName.get(check.name);
+    if (logger === undefined) {
+      logger = this.#logger.child({ check: check.name });
+      this.#loggersByName.set(check.name, logger);
+    }
+    return logger;
+  }
+
   #record(outcome: RunOutcome, check: CheckConfig): void {
     if (outcome.status === "cancelled") return;
     // A run that finished after its check was removed or changed must not re-create stale series.
-    if (this.#config?.checks.find((c) => c.name === check.name)?.fingerprint !== check.fingerprint) return;
-    this.#metrics.recordRun(this.seriesLabels(check), {
+    if (this.#checksByName.get(check.name)?.fingerprint !== check.fingerprint) return;
+    const labels = this.seriesLabels(check);
+    this.#metrics.recordRun(labels, {
       success: outcome.status === "success",
       durationSeconds: outcome.durationSeconds,
       phases: outcome.phases,
@@ -228,9 +258,10 @@ export class Agent {
       }),
     });
     if (check.throttleScope !== undefined) {
-      this.#metrics.setThrottled(this.seriesLabels(check), this.#scheduler.heldUntil(check) !== undefined);
+      this.#metrics.setThrottled(labels, this.#scheduler.heldUntil(check) !== undefined);
     }
     const before = this.#status.get(check.name);
+    const change = resultChange(before?.last, outcome);
     const lastSuccessAt = outcome.status === "success" ? outcome.endedAt : before?.lastSuccessAt;
     const failingSince = outcome.status === "success" ? undefined : (before?.failingSince ?? outcome.endedAt);
     this.#status.set(check.name, {
@@ -239,8 +270,28 @@ export class Agent {
       ...(lastSuccessAt && { lastSuccessAt }),
       ...(failingSince && { failingSince }),
     });
-    this.#logger.info(resultLogFields(outcome), `check ${outcome.status}`);
+    // At thousands of runs a second, a line per healthy result is most of the log's cost: successes that change
+    // nothing go to debug; failures, the first result and every change of state go to info.
+    if (change === undefined && outcome.status === "success") {
+      if (this.#logger.isLevelEnabled("debug")) this.#logger.debug(resultLogFields(outcome), "check success");
+    } else {
+      this.#logger.info(
+        { ...resultLogFields(outcome), ...(change && { change }) },
+        change === "recovered" ? "check recovered" : `check ${outcome.status}`,
+      );
+    }
   }
+}
+
+/** How a result changes a check's state: its first result, success → failure, a new failure class, or recovery. */
+export type ResultChange = "first" | "failing" | "class_changed" | "recovered";
+
+/** The change from the previous result to this one; undefined when the state stays the same. */
+export function resultChange(previous: RunOutcome | undefined, next: RunOutcome): ResultChange | undefined {
+  if (previous === undefined) return "first";
+  if (previous.status === "success") return next.status === "success" ? undefined : "failing";
+  if (next.status === "success") return "recovered";
+  return previous.failure?.class === next.failure?.class ? undefined : "class_changed";
 }
 
 /** The fields of the one log line per result. */

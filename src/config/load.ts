@@ -255,6 +255,7 @@ function resolveConfig(
     location: data.agent.location,
     labels: data.agent.labels,
     logLevel: data.agent.log_level,
+    metrics: { runDurationHistogram: data.agent.metrics.run_duration_histogram },
     checks,
   };
   return { ok: true, config };

@@ -33,6 +33,8 @@ export interface AgentConfig {
   readonly location: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly logLevel: string;
+  /** Optional metric families (`agent.metrics`). */
+  readonly metrics: { readonly runDurationHistogram: boolean };
   readonly checks: readonly CheckConfig[];
 }
 

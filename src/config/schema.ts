@@ -70,8 +70,25 @@ const agent = z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info")
       .describe("pino log level."),
+    metrics: z
+      .strictObject({
+        run_duration_histogram: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Export probe_run_duration_seconds, a histogram of run durations: 17 series per check, so off by default.",
+          ),
+      })
+      .default({ run_duration_histogram: false })
+      .describe("Optional metric families."),
   })
-  .default({ listen: "0.0.0.0:10587", location: "local", labels: {}, log_level: "info" })
+  .default({
+    listen: "0.0.0.0:10587",
+    location: "local",
+    labels: {},
+    log_level: "info",
+    metrics: { run_duration_histogram: false },
+  })
   .describe("The agent itself.");
 
 const defaults = z

@@ -84,6 +84,8 @@ export function metricReference(kinds: readonly AnyProbeKind[]): string {
   const registry = new Registry();
   const metrics = new Metrics(registry, { version: "", nodeVersion: "" }, collectFacts(kinds));
   metrics.setExtraLabels([]);
+  // The reference lists the optional families too; their help says how to turn them on.
+  metrics.setOptions({ runDurationHistogram: true });
   const lines = ["| metric | type | labels | meaning |", "| --- | --- | --- | --- |"];
   for (const metric of registry.getMetricsAsArray()) {
     const { name, help, labelNames } = metric as unknown as { name: string; help: string; labelNames: string[] };

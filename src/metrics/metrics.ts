@@ -42,7 +42,16 @@ function factMetric(f: Fact, probeLabelNames: readonly string[], registry: Regis
   }
 }
 
-function probeMetrics(registry: Registry, extra: readonly string[], facts: readonly Fact[]) {
+/** Optional metric families; the defaults keep a check at about a dozen series. */
+export interface MetricsOptions {
+  /** `probe_run_duration_seconds`: 17 series per check (14 buckets, +Inf, sum, count), so off unless asked for. */
+  runDurationHistogram: boolean;
+}
+
+/** The defaults of `agent.metrics`. */
+export const DEFAULT_METRICS_OPTIONS: MetricsOptions = { runDurationHistogram: false };
+
+function probeMetrics(registry: Registry, extra: readonly string[], facts: readonly Fact[], options: MetricsOptions) {
   const labelNames = [...PROBE_LABELS, ...extra];
   const registers = [registry];
   return {
@@ -71,13 +80,15 @@ function probeMetrics(registry: Registry, extra: readonly string[], facts: reado
       labelNames: [...labelNames, "class", "code", "phase", "side"],
       registers,
     }),
-    runDuration: new Histogram({
-      name: "probe_run_duration_seconds",
-      help: "Duration of runs.",
-      labelNames,
-      buckets: RUN_BUCKETS,
-      registers,
-    }),
+    runDuration: options.runDurationHistogram
+      ? new Histogram({
+          name: "probe_run_duration_seconds",
+          help: "Duration of runs (only with agent.metrics.run_duration_histogram: true).",
+          labelNames,
+          buckets: RUN_BUCKETS,
+          registers,
+        })
+      : undefined,
     lastRun: new Gauge({
       name: "probe_last_run_timestamp_seconds",
       help: "Unix time the last run ended.",
@@ -120,6 +131,11 @@ export class Metrics {
   #probe: ProbeMetricSet;
   readonly #facts: readonly Fact[];
   #extraLabels: readonly string[] = [];
+  #options: MetricsOptions = DEFAULT_METRICS_OPTIONS;
+  #generation = 0;
+  /** One labels object per check labels object and extra label, so runs do not allocate a fresh one per series
+   * (prom-client keeps the object it was given; the renderer formats each object once). */
+  readonly #labelsWith = new WeakMap<SeriesLabels, Map<string, SeriesLabels>>();
   /** Phases each check reported last, so a shorter run does not leave stale phase series. */
   readonly #lastPhases = new Map<string, Set<string>>();
   /** Series each check's labelled facts had after its last run, so combinations no longer reported are removed. */
@@ -174,21 +190,38 @@ export class Metrics {
       help: "Unix time of the last successful config load or reload.",
       registers,
     });
-    this.#probe = probeMetrics(registry, [], facts);
+    this.#probe = probeMetrics(registry, [], facts, this.#options);
+  }
+
+  /** Changes with every re-creation of the probe metrics: their series start over and checks must be initialised. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Sets the optional families; if they change, probe metrics are re-created (their series start over). */
+  setOptions(options: MetricsOptions): void {
+    if (options.runDurationHistogram === this.#options.runDurationHistogram) return;
+    this.#options = { ...options };
+    this.#rebuild(this.#extraLabels);
   }
 
   /** Sets the configured label names; if they change, probe metrics are re-created (their series start over). */
   setExtraLabels(names: readonly string[]): void {
     const sorted = [...new Set(names)].sort();
     if (sorted.join(",") === this.#extraLabels.join(",")) return;
+    this.#rebuild(sorted);
+  }
+
+  #rebuild(extraLabels: readonly string[]): void {
     // prom-client keeps `name` on every metric object; its typings omit it.
     for (const metric of this.#allProbeMetrics()) {
       this.registry.removeSingleMetric((metric as unknown as { name: string }).name);
     }
-    this.#probe = probeMetrics(this.registry, sorted, this.#facts);
-    this.#extraLabels = sorted;
+    this.#probe = probeMetrics(this.registry, extraLabels, this.#facts, this.#options);
+    this.#extraLabels = extraLabels;
     this.#lastPhases.clear();
     this.#lastLabelled.clear();
+    this.#generation++;
   }
 
   /** Which shard of the check list this agent runs (`--shard i/n`). */
@@ -225,8 +258,8 @@ export class Metrics {
     const m = this.#probe;
     m.success.set(labels, run.success ? 1 : 0);
     m.duration.set(labels, run.durationSeconds);
-    m.runDuration.observe(labels, run.durationSeconds);
-    m.runs.inc({ ...labels, result: run.success ? "success" : "failure" });
+    m.runDuration?.observe(labels, run.durationSeconds);
+    m.runs.inc(this.#with(labels, "result", run.success ? "success" : "failure"));
     m.lastRun.set(labels, run.endedAtSeconds);
     if (run.success) m.lastSuccess.set(labels, run.endedAtSeconds);
     if (run.failure !== undefined) m.errors.inc({ ...labels, ...run.failure });
@@ -235,7 +268,9 @@ export class Metrics {
     for (const phase of this.#lastPhases.get(key) ?? []) {
       if (!(phase in run.phases)) m.phaseDuration.remove({ ...labels, phase });
     }
-    for (const [phase, seconds] of Object.entries(run.phases)) m.phaseDuration.set({ ...labels, phase }, seconds);
+    for (const [phase, seconds] of Object.entries(run.phases)) {
+      m.phaseDuration.set(this.#with(labels, "phase", phase), seconds);
+    }
     this.#lastPhases.set(key, new Set(Object.keys(run.phases)));
 
     for (const f of run.declaredFacts) {
@@ -278,6 +313,21 @@ export class Metrics {
     this.#lastLabelled.set(key, after);
   }
 
+  #with(labels: SeriesLabels, name: string, value: string): SeriesLabels {
+    let byValue = this.#labelsWith.get(labels);
+    if (byValue === undefined) {
+      byValue = new Map();
+      this.#labelsWith.set(labels, byValue);
+    }
+    const key = `${name}\u0000${value}`;
+    let withLabel = byValue.get(key);
+    if (withLabel === undefined) {
+      withLabel = { ...labels, [name]: value };
+      byValue.set(key, withLabel);
+    }
+    return withLabel;
+  }
+
   /** Counts a run that was not started. */
   recordSkip(check: string, reason: "overlap" | "throttled"): void {
     this.#probe.skipped.inc({ check, reason });
@@ -303,6 +353,6 @@ export class Metrics {
 
   #allProbeMetrics(): FactMetric[] {
     const { facts, ...fixed } = this.#probe;
-    return [...Object.values(fixed), ...facts.values()];
+    return [...Object.values(fixed).filter((m) => m !== undefined), ...facts.values()];
   }
 }

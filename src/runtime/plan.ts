@@ -1,10 +1,8 @@
 import cron from "node-cron";
 import type { Plan } from "../config/model.js";
 
-/** Most a cron run is delayed past its cron time to spread checks sharing a schedule. */
-export const CRON_SPLAY_MAX_MS = 5_000;
-/** Most the first run of an interval check waits after start. */
-export const FIRST_RUN_SPLAY_MAX_MS = 15_000;
+/** Most a cron run is delayed past its cron time: the splay spans the gap between cron times up to this. */
+export const CRON_SPLAY_MAX_MS = 60 * 60_000;
 
 /** FNV-1a, 32 bit: a stable hash of a check name, the same on every start and machine. */
 export function stableHash(text: string): number {
@@ -31,12 +29,24 @@ export interface Planner {
   close(): void;
 }
 
+/**
+ * The first time at or after `nowMs` whose position within the interval is the check's splay. Like Prometheus's
+ * scrape offsets: the phase is a hash of the name over the whole interval, counted from the Unix epoch, so N checks on
+ * interval I start at a steady N/I per second, and each keeps its phase across restarts and reloads.
+ */
+export function firstSlotMs(name: string, everyMs: number, nowMs: number): number {
+  const every = Math.max(1, Math.floor(everyMs));
+  const phase = splayMs(name, every);
+  const wait = (((phase - nowMs) % every) + every) % every;
+  return nowMs + wait;
+}
+
 /** A planner for an interval or cron plan, with the check's splay. */
 export function createPlanner(name: string, plan: Plan): Planner {
   if (plan.type === "interval") {
     const every = plan.everyMs;
     return {
-      first: (now) => now + splayMs(name, Math.min(every, FIRST_RUN_SPLAY_MAX_MS)),
+      first: (now) => firstSlotMs(name, every, now),
       next: (previous, now) => {
         // Fixed steps from the first plan, so starts do not drift; missed slots (a blocked loop) are skipped.
         const steps = Math.max(1, Math.ceil((now - previous) / every));
@@ -46,10 +56,17 @@ export function createPlanner(name: string, plan: Plan): Planner {
     };
   }
   const task = cron.createTask(plan.expression, () => undefined);
-  const offset = splayMs(name, CRON_SPLAY_MAX_MS);
+  // Spread over the gap between two cron times (a minute for "* * * * *"), so checks sharing a schedule run at a
+  // steady rate rather than in a burst after each cron time; capped so an hourly or daily cron stays near its time.
+  const [a, b] = task.getNextRuns(2).map((d) => d.getTime());
+  const gap = a === undefined || b === undefined ? 0 : b - a;
+  const offset = splayMs(name, Math.min(gap, CRON_SPLAY_MAX_MS));
   const upcoming = (after: number): number => {
     // getNextRuns counts from now; ask for a few and take the first strictly after `after`.
-    const runs = task.getNextRuns(3).map((d) => d.getTime() + offset);
+    const next = task.getNextRuns(3).map((d) => d.getTime());
+    // The cron time before the next one may still be due once the splay is added (regular schedules).
+    const before = next[0] !== undefined && gap > 0 ? [next[0] - gap] : [];
+    const runs = [...before, ...next].map((t) => t + offset);
     return runs.find((t) => t > after) ?? (runs.at(-1) ?? after) + 60_000;
   };
   return {

@@ -1,22 +1,43 @@
+import { promisify } from "node:util";
+import { gzip } from "node:zlib";
 import type { Registry } from "prom-client";
+import { renderExposition, type ExpositionFormat, type LabelCache } from "../metrics/exposition.js";
 
-/** One rendering of /metrics shared by every scrape that arrives while it is being made. */
+const gzipAsync = promisify(gzip);
+
+/** One rendering of /metrics: the body, and its gzip made once on first demand (in libuv's thread pool). */
+export interface Rendering {
+  body: Buffer;
+  gzipped(): Promise<Buffer>;
+}
+
+/** One rendering of /metrics per format shared by every scrape that arrives while it is being made. */
 export class CoalescedMetrics {
   readonly #registry: Registry;
-  #inFlight: Promise<Buffer> | undefined;
+  readonly #sliceMs: number | undefined;
+  readonly #inFlight = new Map<ExpositionFormat, Promise<Rendering>>();
+  readonly #labels: LabelCache = new WeakMap();
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, options: { sliceMs?: number } = {}) {
     this.#registry = registry;
+    this.#sliceMs = options.sliceMs;
   }
 
-  /** The exposition text; concurrent callers share one render and one buffer, so N parallel scrapes cost one. */
-  render(): Promise<Buffer> {
-    this.#inFlight ??= this.#registry
-      .metrics()
-      .then((text) => Buffer.from(text, "utf8"))
-      .finally(() => {
-        this.#inFlight = undefined;
-      });
-    return this.#inFlight;
+  /** The exposition; concurrent callers of one format share one render and one buffer, so N parallel scrapes cost
+   * one. The render yields to the event loop every few ms (renderExposition), so probes are not held up by it. */
+  render(format: ExpositionFormat = "text"): Promise<Rendering> {
+    let pending = this.#inFlight.get(format);
+    if (pending === undefined) {
+      pending = renderExposition(this.#registry, format, this.#sliceMs, this.#labels)
+        .then(rendering)
+        .finally(() => this.#inFlight.delete(format));
+      this.#inFlight.set(format, pending);
+    }
+    return pending;
   }
+}
+
+function rendering(body: Buffer): Rendering {
+  let zipped: Promise<Buffer> | undefined;
+  return { body, gzipped: () => (zipped ??= gzipAsync(body)) };
 }

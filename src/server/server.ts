@@ -7,6 +7,7 @@ import type { Registry } from "prom-client";
 import type { Agent } from "../agent.js";
 import { BasicAuth } from "./basic-auth.js";
 import { applyLimits, defaultLimits, type ServerLimits } from "./limits.js";
+import { CONTENT_TYPES, type ExpositionFormat } from "../metrics/exposition.js";
 import { CoalescedMetrics } from "./metrics-cache.js";
 import { renderStatusPage } from "./status-page.js";
 import { OPEN_WEB_CONFIG, type WebConfig, type WebTls } from "./web-config.js";
@@ -56,9 +57,14 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     // HEAD is GET without a body: Node drops the body of a HEAD response, and /metrics is not even rendered.
     const method = req.method === "HEAD" ? "GET" : (req.method ?? "GET");
     switch (`${method} ${path}`) {
-      case "GET /metrics":
-        if (req.method === "HEAD") return send(200, registry.contentType, "");
-        return send(200, registry.contentType, await metrics.render());
+      case "GET /metrics": {
+        const format = negotiateFormat(req.headers.accept);
+        const isGzip = acceptsGzip(req.headers["accept-encoding"]);
+        const headers = { vary: "Accept, Accept-Encoding", ...(isGzip && { "content-encoding": "gzip" }) };
+        if (req.method === "HEAD") return send(200, CONTENT_TYPES[format], "", headers);
+        const rendering = await metrics.render(format);
+        return send(200, CONTENT_TYPES[format], isGzip ? await rendering.gzipped() : rendering.body, headers);
+      }
       case "GET /healthz":
         return send(200, TEXT, "ok\n");
       case "GET /readyz":
@@ -103,6 +109,30 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   if (web.tls !== undefined) enforceClientCerts(server, web.tls, logger);
   applyLimits(server, limits);
   return server;
+}
+
+/** The exposition format an Accept header prefers: OpenMetrics when it asks for it at least as much as for text. */
+export function negotiateFormat(accept: string | undefined): ExpositionFormat {
+  if (accept === undefined) return "text";
+  let openMetrics = 0;
+  let text = 0;
+  for (const part of accept.split(",")) {
+    const [type = "", ...params] = part.split(";").map((p) => p.trim().toLowerCase());
+    const qParam = params.find((p) => p.startsWith("q="));
+    const q = qParam === undefined ? 1 : Number(qParam.slice(2)) || 0;
+    if (type === "application/openmetrics-text") openMetrics = Math.max(openMetrics, q);
+    else if (type === "text/plain" || type === "*/*" || type === "text/*") text = Math.max(text, q);
+  }
+  return openMetrics > 0 && openMetrics >= text ? "openmetrics" : "text";
+}
+
+/** Whether an Accept-Encoding header accepts gzip (not refused with q=0). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  return header.split(",").some((part) => {
+    const [coding = "", ...params] = part.split(";").map((p) => p.trim().toLowerCase());
+    return coding === "gzip" && !params.some((p) => /^q=0(\.0*)?$/.test(p));
+  });
 }
 
 /**

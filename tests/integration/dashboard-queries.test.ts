@@ -84,7 +84,7 @@ beforeAll(async () => {
   const slackTokenFile = join(dataDir, "slack-token");
   writeFileSync(slackTokenFile, "xoxb-sim-bot-token", { mode: 0o600 });
   const config = writeConfig(`
-agent: { listen: "127.0.0.1:${agentPort}", location: lab, labels: { provider: lab } }
+agent: { listen: "127.0.0.1:${agentPort}", location: lab, labels: { provider: lab }, metrics: { run_duration_histogram: true } }
 defaults: { interval: 1s, timeout: 800ms }
 credentials:
   m365:

@@ -3,6 +3,7 @@ import { request as httpRequest, type Server } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
+import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
 import bcrypt from "bcryptjs";
 import { pino } from "pino";
@@ -153,6 +154,38 @@ describe("requests", () => {
     expect(reply.status).toBe(200);
     expect(reply.headers["content-type"]).toContain("text/plain");
     expect(reply.body).toBe("");
+  });
+
+  it("gzips /metrics when the scraper accepts it, and speaks OpenMetrics when asked as Prometheus asks", async () => {
+    const { base } = await start();
+    const get = (headers: Record<string, string>) =>
+      new Promise<{ headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
+        httpRequest(`${base}/metrics`, { headers, agent: false }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (d: Buffer) => chunks.push(d));
+          res.on("end", () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+        })
+          .on("error", reject)
+          .end();
+      });
+    const plain = await get({});
+    const zipped = await get({ "accept-encoding": "gzip, deflate, br" });
+    expect(plain.headers["content-encoding"]).toBeUndefined();
+    expect(zipped.headers["content-encoding"]).toBe("gzip");
+    const unzipped = gunzipSync(zipped.body).toString();
+    expect(unzipped).toContain("# TYPE suiteprobe_build_info gauge");
+    expect(zipped.body.length).toBeLessThan(unzipped.length);
+    expect((await get({ "accept-encoding": "gzip;q=0" })).headers["content-encoding"]).toBeUndefined();
+
+    const prometheusAccept =
+      "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4," +
+      "text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
+    const open = await get({ accept: prometheusAccept });
+    expect(open.headers["content-type"]).toBe("application/openmetrics-text; version=1.0.0; charset=utf-8");
+    expect(open.body.toString()).toMatch(/# TYPE suiteprobe_runs_skipped counter\n[^]*# EOF\n$/);
+    const text = await get({ accept: "text/plain;version=0.0.4" });
+    expect(text.headers["content-type"]).toBe("text/plain; version=0.0.4; charset=utf-8");
+    expect(text.body.toString()).not.toContain("# EOF");
   });
 
   it("a malformed request URL is a 400, not a 500", async () => {

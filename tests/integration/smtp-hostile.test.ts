@@ -208,6 +208,30 @@ describe("smtp: hostile and odd servers", () => {
   });
 });
 
+describe("smtp: phase timing", () => {
+  it("counts the wait for a slow banner under banner, not connect", async () => {
+    const delayMs = 150;
+    const raw = await keep(
+      startRawServer((socket) => {
+        setTimeout(() => {
+          if (socket.destroyed) return;
+          socket.write("220 mx slow\r\n");
+          socket.on("data", (d: Buffer) => {
+            const line = d.toString();
+            if (line.startsWith("EHLO")) socket.write("250 mx\r\n");
+            else if (line.startsWith("QUIT")) socket.end("221 bye\r\n");
+          });
+        }, delayMs);
+      }),
+    );
+    const run = await runProbe(smtpKind, PLAIN, { port: raw.port });
+    expect(run.error).toBeUndefined();
+    // The TCP handshake completes before the server's accept callback even runs: connect holds none of the delay.
+    expect(run.phases.banner).toBeGreaterThanOrEqual((delayMs - 2) / 1000);
+    expect(run.phases.connect).toBeLessThan(delayMs / 2 / 1000);
+  });
+});
+
 describe("smtp: uncertain sends", () => {
   /** The session's error (undefined on success) and how long the session took. */
   async function sendTo(answerToDot: ScriptAnswer, timeoutMs: number): Promise<{ error: unknown; elapsedMs: number }> {

@@ -1,5 +1,5 @@
 import { PassThrough } from "node:stream";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { LineReader, LineReaderError } from "../../probes/wire/transport/line-reader.js";
 
 function rejection(promise: Promise<unknown>): Promise<LineReaderError> {
@@ -112,6 +112,39 @@ describe("LineReader", () => {
     reader.detach();
     expect(stream.listenerCount("data")).toBe(0);
     expect(stream.listenerCount("error")).toBe(0);
+  });
+
+  it("builds no error on a detach nobody reads from; a read after it, or one waiting, still fails as closed", async () => {
+    const built = vi.spyOn(LineReaderError, "detached");
+    try {
+      const stream = new PassThrough();
+      const reader = new LineReader(stream);
+      stream.write("250 ok\r\n");
+      expect(await reader.readLine()).toBe("250 ok");
+      reader.detach();
+      expect(built).not.toHaveBeenCalled();
+      const late = await rejection(reader.readLine());
+      expect([late.reason, late.code]).toEqual(["closed", "ECONNRESET"]);
+      expect(built).toHaveBeenCalledTimes(1);
+
+      const waiting = new LineReader(new PassThrough());
+      const pending = rejection(waiting.readLine());
+      waiting.detach();
+      expect((await pending).reason).toBe("closed");
+      expect(built).toHaveBeenCalledTimes(2);
+    } finally {
+      built.mockRestore();
+    }
+  });
+
+  it("still delivers complete lines queued before a detach", async () => {
+    const stream = new PassThrough();
+    const reader = new LineReader(stream);
+    stream.write("220 a\r\n250 b\r\n");
+    expect(await reader.readLine()).toBe("220 a");
+    reader.detach();
+    expect(await reader.readLine()).toBe("250 b");
+    await rejection(reader.readLine());
   });
 
   it("refuses concurrent reads", async () => {

@@ -7,7 +7,8 @@ import { smtpKind } from "../../probes/smtp.js";
 import { SMTP_REPLY_CODE_FACT } from "../../probes/wire/smtp/session.js";
 import { CERT_EXPIRY_FACT } from "../../probes/wire/transport/tls.js";
 import { collectFacts } from "../../src/core/facts.js";
-import { Metrics } from "../../src/metrics/metrics.js";
+import { renderExposition } from "../../src/metrics/exposition.js";
+import { DEFAULT_METRICS_OPTIONS, Metrics } from "../../src/metrics/metrics.js";
 
 const labels = { check: "mail", kind: "smtp", target: "mx.test:587", location: "lab" };
 
@@ -48,7 +49,7 @@ function scenario(): Metrics {
 describe("Metrics", () => {
   it("matches the golden exposition (review tests/fixtures/golden/metrics.txt in the diff)", async () => {
     const metrics = scenario();
-    const actual = probeLines(await metrics.registry.metrics()).join("\n");
+    const actual = probeLines((await renderExposition(metrics.registry)).toString()).join("\n");
     const path = join(import.meta.dirname, "../fixtures/golden/metrics.txt");
     // UPDATE_GOLDEN=1 rewrites the file; the diff is then reviewed like code.
     if (process.env.UPDATE_GOLDEN === "1") writeFileSync(path, `${actual}\n`);
@@ -79,5 +80,40 @@ describe("Metrics", () => {
     const text = await metrics.registry.metrics();
     expect(text).not.toContain('team="mail"');
     expect(text).toContain('region="eu"');
+  });
+
+  it("exports 14 series for an SMTP check with six phases and no TLS, 13 with five; the run histogram only when asked", async () => {
+    const metrics = new Metrics(new Registry(), { version: "t", nodeVersion: "v24" }, collectFacts(PROBE_KINDS));
+    const phases = { connect: 0.001, banner: 0.002, ehlo: 0.001, mail: 0.001, rcpt: 0.001, quit: 0.001 };
+    const record = (check: string, ph: Record<string, number>) => {
+      const series = { ...labels, check };
+      metrics.initCheck(series);
+      metrics.recordRun(series, {
+        success: true,
+        durationSeconds: 0.01,
+        phases: ph,
+        facts: new Map([[SMTP_REPLY_CODE_FACT, 221]]),
+        declaredFacts: smtpKind.facts,
+        endedAtSeconds: 1_800_000_000,
+      });
+    };
+    const count = async (check: string) =>
+      (await renderExposition(metrics.registry))
+        .toString()
+        .split("\n")
+        .filter((l) => l.includes(`check="${check}"`)).length;
+    record("six", phases);
+    const { quit: _quit, ...fivePhases } = phases;
+    record("five", fivePhases);
+    // success, duration, 6 phases, runs{success,failure}, last run, last success, reply code, overlap skips.
+    expect(await count("six")).toBe(14);
+    expect(await count("five")).toBe(13);
+    expect(DEFAULT_METRICS_OPTIONS.runDurationHistogram).toBe(false);
+
+    metrics.setOptions({ runDurationHistogram: true });
+    record("six", phases);
+    const text = (await renderExposition(metrics.registry)).toString();
+    expect(text).toContain('probe_run_duration_seconds_count{check="six"');
+    expect(await count("six")).toBe(14 + 17);
   });
 });

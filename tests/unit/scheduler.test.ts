@@ -1,7 +1,7 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import type { CheckConfig } from "../../src/config/model.js";
-import { createPlanner, FIRST_RUN_SPLAY_MAX_MS, splayMs, stableHash } from "../../src/runtime/plan.js";
+import { createPlanner, firstSlotMs, splayMs, stableHash } from "../../src/runtime/plan.js";
 import type { RunOutcome } from "../../src/runtime/runner.js";
 import { Scheduler } from "../../src/runtime/scheduler.js";
 import { fakeKind } from "../helpers/fake-kind.js";
@@ -63,18 +63,47 @@ describe("splay", () => {
   it("plans interval runs in fixed steps and skips slots already past", () => {
     const planner = createPlanner("a", { type: "interval", everyMs: 1000 });
     const first = planner.first(10_000);
-    expect(first - 10_000).toBe(splayMs("a", Math.min(1000, FIRST_RUN_SPLAY_MAX_MS)));
+    expect(first - 10_000).toBe(splayMs("a", 1000));
     expect(planner.next(first, first)).toBe(first + 1000);
     expect(planner.next(first, first + 3500)).toBe(first + 4000);
   });
 
-  it("plans cron runs at the cron time plus the splay", () => {
+  it("plans cron runs at the cron time plus a splay over the gap between cron times", () => {
     const planner = createPlanner("c", { type: "cron", expression: "*/10 * * * * *" });
     const now = Date.now();
     const first = planner.first(now);
+    const second = planner.next(first, first);
     planner.close();
     expect(first).toBeGreaterThan(now);
-    expect((first - splayMs("c", 5000)) % 10_000).toBe(0);
+    // The earliest slot: never a full period after now, even when the splay pushes the previous cron time past now.
+    expect(first - now).toBeLessThanOrEqual(10_000);
+    expect((first - splayMs("c", 10_000)) % 10_000).toBe(0);
+    expect(second - first).toBe(10_000);
+  });
+
+  it("spreads 10,000 checks on a 60 s interval over the whole minute: a steady rate, not a burst", () => {
+    const now = 1_700_000_012_345;
+    const firsts = Array.from({ length: 10_000 }, (_, i) => firstSlotMs(`smtp-${i}`, 60_000, now));
+    const perSecond = new Array<number>(60).fill(0);
+    for (const t of firsts) {
+      expect(t).toBeGreaterThanOrEqual(now);
+      expect(t).toBeLessThan(now + 60_000);
+      perSecond[Math.floor((t - now) / 1000)]! += 1;
+    }
+    // 10,000 / 60 ≈ 167 per second; a cap of 15 s (the old splay) would put ~667 in each of the first 15 seconds.
+    expect(Math.max(...perSecond)).toBeLessThan(230);
+    expect(Math.min(...perSecond)).toBeGreaterThan(110);
+  });
+
+  it("keeps each check's phase within the interval whenever the agent starts", () => {
+    const phase = (t: number) => t % 60_000;
+    const a = firstSlotMs("mail-eu", 60_000, 1_000_000);
+    const b = firstSlotMs("mail-eu", 60_000, 1_000_000 + 37_123);
+    const c = firstSlotMs("mail-eu", 60_000, 5_000_000_017);
+    expect(phase(a)).toBe(splayMs("mail-eu", 60_000));
+    expect(phase(b)).toBe(phase(a));
+    expect(phase(c)).toBe(phase(a));
+    expect(firstSlotMs("x", 60_000, 120_000 + splayMs("x", 60_000))).toBe(120_000 + splayMs("x", 60_000));
   });
 });
 

@@ -48,6 +48,7 @@ describe("shards", () => {
     });
     const config: AgentConfig = {
       credentials: new Map(),
+      metrics: { runDurationHistogram: false },
       listen: { host: "127.0.0.1", port: 1 },
       location: "lab",
       labels: {},

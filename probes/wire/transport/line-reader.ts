@@ -14,6 +14,12 @@ export class LineReaderError extends Error {
     this.reason = reason;
     this.code = options.code;
   }
+
+  /** The error of a read on a detached reader; built only when a read needs it (a detach after a successful probe
+   * must not pay for an error object and its stack trace). */
+  static detached(): LineReaderError {
+    return new LineReaderError("closed", "reader detached from the connection", { code: "ECONNRESET" });
+  }
 }
 
 /** Limits of a LineReader. */
@@ -93,6 +99,7 @@ export class LineReader {
     const line = this.#lines.shift();
     if (line !== undefined) return Promise.resolve(line);
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#isDetached) return Promise.reject(LineReaderError.detached());
     if (this.#waiter !== undefined) return Promise.reject(new Error("LineReader: concurrent readLine() calls"));
     return new Promise((resolve, reject) => {
       this.#waiter = { resolve, reject };
@@ -108,7 +115,10 @@ export class LineReader {
     this.#stream.off("close", this.#onEnd);
     this.#stream.off("error", this.#onError);
     this.#signal?.removeEventListener("abort", this.#onAbort);
-    this.#fail(new LineReaderError("closed", "reader detached from the connection", { code: "ECONNRESET" }));
+    this.#pending = Buffer.alloc(0);
+    // Queued complete lines stay readable; a read already waiting fails now, later ones in readLine().
+    if (this.#waiter !== undefined && this.#failure === undefined) this.#fail(LineReaderError.detached());
+    else this.#deliver();
   }
 
   #accept(chunk: Buffer): void {
