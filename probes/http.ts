@@ -85,6 +85,10 @@ export const httpSettingsSchema = z.strictObject({
     .max(64 * 1_048_576)
     .default(DEFAULT_MAX_BODY_BYTES)
     .describe("Body cap; a longer body is class protocol and is not read further."),
+  proxy: z
+    .url({ protocol: /^http$/, message: "must be an http:// proxy URL" })
+    .optional()
+    .describe("http:// proxy for this check (CONNECT tunnel for https); default: HTTPS_PROXY/HTTP_PROXY/NO_PROXY."),
   allow_plaintext_auth: z
     .boolean()
     .default(false)
@@ -114,6 +118,7 @@ async function run(ctx: ProbeContext<HttpSettings, undefined>): Promise<void> {
     maxBodyBytes: settings.max_body_bytes,
     tls: settings,
     ...(settings.body === undefined ? {} : { body: settings.body }),
+    ...(settings.proxy === undefined ? {} : { proxy: new URL(settings.proxy) }),
     ...(settings.expect_status === undefined ? {} : { expectStatus: settings.expect_status }),
     ...(settings.credential === undefined ? {} : { credential: ctx.credential(settings.credential) }),
   });

@@ -66,6 +66,9 @@ export interface ProbeContext<S, St = undefined> {
   readonly state: St;
   /** A named credential of the `credentials:` block (config load made sure the names the kind uses exist). */
   credential(name: string): Credential;
+  /** The proxy the agent's environment names for `url` (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), if any: probes never read
+   * `process.env` themselves. */
+  proxyFor(url: URL): URL | undefined;
 }
 
 /** What a protocol session borrows from its run: the signal, the phase clock, the facts record and the logger. */

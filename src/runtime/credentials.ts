@@ -29,6 +29,11 @@ export class CredentialSet {
     this.#byName = next;
   }
 
+  /** The proxy the agent's environment names for `url`, if any (the same rule its token requests follow). */
+  proxyFor(url: URL): URL | undefined {
+    return this.#deps.proxyFor(url);
+  }
+
   /** The named credential; config load made sure it exists, so a miss is a config problem of this run. */
   get(name: string): Credential {
     const found = this.#byName.get(name)?.credential;

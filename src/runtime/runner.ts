@@ -98,6 +98,7 @@ export async function runCheck(
         if (deps.credentials === undefined) throw new TypeError("this run was given no credentials");
         return deps.credentials.get(name);
       },
+      proxyFor: (url) => deps.credentials?.proxyFor(url),
     });
     // A probe that ignores its signal still loses the race at the deadline; its promise is left to settle alone.
     run.catch(() => undefined);

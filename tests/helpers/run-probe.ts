@@ -26,7 +26,7 @@ export async function runProbe(
   settings: unknown,
   target: { host?: string; port: number } | undefined,
   timeoutMs = 3000,
-  options: { check?: string; state?: unknown; credentials?: CredentialSet } = {},
+  options: { check?: string; state?: unknown; credentials?: CredentialSet; url?: URL } = {},
 ): Promise<ProbeRun> {
   const parsed = kind.settingsSchema.parse(settings);
   const controller = new AbortController();
@@ -39,7 +39,7 @@ export async function runProbe(
   const ctx: ProbeContext<unknown, unknown> = {
     check: options.check ?? "test",
     settings: parsed,
-    target: targetOf(kind, parsed, target),
+    target: targetOf(kind, parsed, target, options.url),
     signal: controller.signal,
     deadline: Date.now() + timeoutMs,
     phases,
@@ -50,6 +50,7 @@ export async function runProbe(
       if (options.credentials === undefined) throw new Error("runProbe was given no credentials");
       return options.credentials.get(name);
     },
+    proxyFor: (url) => options.credentials?.proxyFor(url),
   };
   const started = performance.now();
   let error: unknown;
@@ -68,8 +69,13 @@ export async function runProbe(
   };
 }
 
-function targetOf(kind: AnyProbeKind, settings: unknown, target: { host?: string; port: number } | undefined): Target {
-  const text = target === undefined ? undefined : `${target.host ?? "127.0.0.1"}:${target.port}`;
+function targetOf(
+  kind: AnyProbeKind,
+  settings: unknown,
+  target: { host?: string; port: number } | undefined,
+  url?: URL,
+): Target {
+  const text = url?.href ?? (target === undefined ? undefined : `${target.host ?? "127.0.0.1"}:${target.port}`);
   const errors: string[] = [];
   const resolved = resolveTarget(kind, text, settings, "target", errors);
   if (resolved === undefined) throw new Error(`kind ${kind.id}: ${errors.join("; ")}`);

@@ -30,7 +30,8 @@ export const HTTP_FACTS = [HTTP_STATUS_FACT, HTTP_CONTENT_LENGTH_FACT, HTTP_REDI
 export const API_PHASES = ["auth", ...HTTP_PHASES] as const;
 
 /** What an API call borrows from its run. */
-export type ApiIo = Pick<ProbeContext<unknown, unknown>, "signal" | "phases" | "facts" | "logger" | "deadline">;
+export type ApiIo = Pick<ProbeContext<unknown, unknown>, "signal" | "phases" | "facts" | "logger" | "deadline"> &
+  Partial<Pick<ProbeContext<unknown, unknown>, "proxyFor">>;
 
 /** One call. */
 export interface ApiCall {
@@ -94,7 +95,7 @@ async function send(io: ApiIo, phases: PhaseClock, call: ApiCall): Promise<HttpR
         ...(call.tls === undefined ? {} : { tls: call.tls }),
         ...(call.maxBodyBytes === undefined ? {} : { maxBodyBytes: call.maxBodyBytes }),
         ...(call.maxRedirects === undefined ? {} : { maxRedirects: call.maxRedirects }),
-        ...(call.proxy === undefined ? {} : { proxy: call.proxy }),
+        ...proxyOption(io, call),
         ...(call.connections === undefined ? {} : { connections: call.connections }),
       },
     );
@@ -126,6 +127,12 @@ async function send(io: ApiIo, phases: PhaseClock, call: ApiCall): Promise<HttpR
   }
   io.logger.debug({ status: response.status, request_ids: response.requestIds }, "api call answered");
   return response;
+}
+
+/** The call's own proxy, else the one the agent's environment names for its URL. */
+function proxyOption(io: ApiIo, call: ApiCall): { proxy?: URL } {
+  const proxy = call.proxy ?? io.proxyFor?.(new URL(call.url));
+  return proxy === undefined ? {} : { proxy };
 }
 
 /** The JSON body of a response as an object, or a protocol failure naming what was expected. */
