@@ -15,6 +15,7 @@ import { startDovecot, type TestDovecot } from "../helpers/dovecot.js";
 import { SIM_APP, SIM_TENANT } from "../helpers/sim.js";
 import { startMaildirSmtpServer, type MaildirSmtpServer } from "../helpers/maildir-smtp-server.js";
 import { freePort } from "../helpers/net.js";
+import { nameStartingSoon } from "../helpers/schedule.js";
 import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-test-server.js";
 
 const REGISTERED = new Set(PROBE_KINDS.map((k) => k.id));
@@ -113,7 +114,7 @@ checks:
       region: NAM
       expect: { file_name: suiteprobe-canary.docx }
       index_lag: { drive_id: "b!sim-drive-0001", max_lag: 2s, poll_interval: 200ms }
-  - name: m365-health
+  - name: ${nameStartingSoon("m365-health", 300_000)}
     kind: m365_service_health
     m365_service_health: { credential: m365, graph_url: ${sim.url} }
   - name: slack-health
