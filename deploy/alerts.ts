@@ -13,7 +13,7 @@ import {
   sel,
   withRoute,
 } from "./promql.js";
-import { SERVICES, kindMatcher, type Service } from "./services.js";
+import { SERVICES, kindMatcher, windowOf, type Service } from "./services.js";
 
 /** Locations that must see the same check failing before it counts as failing everywhere (the N of "N of M"). */
 export const MIN_FAILING_LOCATIONS = 2;
@@ -22,10 +22,13 @@ const L = CHECK_LABELS.join(", ");
 const SAME_CHECK = "check, kind, target, provider";
 const service = (id: Service["id"]): Service => SERVICES.find((s) => s.id === id)!;
 const mail = kindMatcher(service("mail"));
+/** Provider-side errors that point at an incident: a throttle (429, 4.7.x rate limit) is the provider asking the
+ * probe to slow down, not the provider failing. */
+const PROVIDER_FAULT = 'side="provider", class!="throttled"';
 const pct = (ratio: number) => `${Math.round(ratio * 100)} %`;
 
-const RATIO_RATIONALE =
-  `More than ${pct(FAILING_RATIO)} of the runs in ${RATIO_WINDOW} and at least ${MIN_FAILED_RUNS} failed runs: ` +
+const ratioRationale = (window: string) =>
+  `More than ${pct(FAILING_RATIO)} of the runs in ${window} and at least ${MIN_FAILED_RUNS} failed runs: ` +
   `one failed run never fires, and a check flapping 1 in 10 (10 %) stays well below. 22 January 2026 was partial — ` +
   `some sends succeeded for hours — so the rule looks at a ratio, not at probe_success. The condition must hold ` +
   `5 minutes and the alert keeps firing 10 minutes after it clears, so an uneven recovery does not page twice.`;
@@ -37,10 +40,11 @@ const ROUTE_TEXT =
 
 function serviceFailing(s: Service): AlertDefinition {
   const m = kindMatcher(s);
+  const window = windowOf(s);
   return {
     name: s.alert,
     group: "suiteprobe-services",
-    value: withRoute(failureRatio(m), m),
+    value: withRoute(failureRatio(m, window), m, window),
     op: ">",
     threshold: FAILING_RATIO,
     for: "5m",
@@ -51,11 +55,16 @@ function serviceFailing(s: Service): AlertDefinition {
     summary: `${s.title} check {{ $labels.check }} failing from {{ $labels.location }} ({{VALUE}} of runs)`,
     description:
       `{{VALUE}} of the runs of {{ $labels.check }} ({{ $labels.kind }} → {{ $labels.target }}) from ` +
-      `{{ $labels.location }} failed in the last ${RATIO_WINDOW}; most failures are {{ $labels.side }}-side, ` +
+      `{{ $labels.location }} failed in the last ${window}; most failures are {{ $labels.side }}-side, ` +
       `route {{ $labels.route }}.`,
     runbook: {
       meaning: `${s.title} checks (${s.kinds.map((k) => `\`${k}\``).join(", ")}) fail persistently. ${ROUTE_TEXT}`,
-      thresholds: RATIO_RATIONALE,
+      thresholds:
+        ratioRationale(window) +
+        (s.window === undefined
+          ? ""
+          : ` The window is ${window}, not ${RATIO_WINDOW}: these kinds run at most every 5 minutes, so 15 minutes ` +
+            `would hold only 3 runs.`),
       actions: [
         "Open the dashboard's error panel for the check: which class and code, which phase.",
         "`route=owner`: fix the credential or config (`suiteprobe once --check NAME` shows the failure at once).",
@@ -174,7 +183,10 @@ export const ALERTS: readonly AlertDefinition[] = [
     value:
       `sum by (provider, location) (max by (provider, location, service) (` +
       SERVICES.filter((s) => s.isUserFacing)
-        .map((s) => `label_replace(${isFailing(sel(kindMatcher(s), 'provider!=""'))}, "service", "${s.id}", "", "")`)
+        .map(
+          (s) =>
+            `label_replace(${isFailing(sel(kindMatcher(s), 'provider!=""'), windowOf(s))}, "service", "${s.id}", "", "")`,
+        )
         .join(" or ") +
       `))`,
     op: ">",
@@ -187,7 +199,8 @@ export const ALERTS: readonly AlertDefinition[] = [
     summary: "{{VALUE}} services of {{ $labels.provider }} failing together from {{ $labels.location }}",
     description:
       "Checks of {{VALUE}} different services (mail, sign-in, search, chat) of provider {{ $labels.provider }} " +
-      `fail from {{ $labels.location }} (each: more than ${pct(FAILING_RATIO)} of runs in ${RATIO_WINDOW}). ` +
+      `fail from {{ $labels.location }} (each: more than ${pct(FAILING_RATIO)} of runs in ${RATIO_WINDOW}, ` +
+      `${windowOf(service("chat"))} for chat). ` +
       "Several services failing at once from one vantage point is the provider, not one mailbox or password.",
     runbook: {
       meaning:
@@ -235,7 +248,7 @@ export const ALERTS: readonly AlertDefinition[] = [
     name: "SuiteprobeRegionalProviderIncident",
     group: "suiteprobe-incidents",
     value:
-      `${errorRatio("", 'side="provider"')} * on (${SAME_CHECK}) group_left () ` +
+      `${errorRatio("", PROVIDER_FAULT)} * on (${SAME_CHECK}) group_left () ` +
       `(sum by (${SAME_CHECK}) (1 - ${isFailing("")}) >= bool 1)`,
     op: ">",
     threshold: FAILING_RATIO,
@@ -253,7 +266,7 @@ export const ALERTS: readonly AlertDefinition[] = [
         "A provider-side failure seen from one location while another location is fine: a regional provider " +
         "incident — 22 January 2026 was North America only, and an agent in Europe saw nothing. It is not the " +
         "location's network: network faults have network-side classes (dns, connect, tls, timeout).",
-      thresholds: `Provider-side failures above ${pct(FAILING_RATIO)} of runs in ${RATIO_WINDOW} (at least ${MIN_FAILED_RUNS}) at the location, at least one other location healthy, for 5 minutes.`,
+      thresholds: `Provider-side failures (throttling excluded) above ${pct(FAILING_RATIO)} of runs in ${RATIO_WINDOW} (at least ${MIN_FAILED_RUNS}) at the location, at least one other location healthy, for 5 minutes.`,
       actions: [
         "Open a provider ticket naming the region; users in that region are affected, others are not.",
         "Needs two or more locations; with one, SuiteprobeMailFailing etc. fire with route=provider instead.",
@@ -312,7 +325,7 @@ export const ALERTS: readonly AlertDefinition[] = [
     name: "SuiteprobeUnacknowledgedProviderIncident",
     group: "suiteprobe-incidents",
     value:
-      `(sum by (provider, location) (${errorRatio('provider!=""', 'side="provider"')} > bool ${FAILING_RATIO}) ` +
+      `(sum by (provider, location) (${errorRatio('provider!=""', PROVIDER_FAULT)} > bool ${FAILING_RATIO}) ` +
       `unless on (provider) (max by (provider) (provider_open_incidents) > 0))`,
     op: ">",
     threshold: 0,
@@ -328,7 +341,7 @@ export const ALERTS: readonly AlertDefinition[] = [
       meaning:
         "We see it, the provider does not say so yet — the 14:05-to-14:37 gap of 22 January. Our evidence is " +
         "the only evidence; the provider's status page may not even load.",
-      thresholds: `Any check with provider-side failures above ${pct(FAILING_RATIO)} of runs, no open provider incident, for 5 minutes; resolves when the provider acknowledges. In the 22 January replay it fires at 14:12 and clears at the 14:37 acknowledgement.`,
+      thresholds: `Any check with provider-side failures (throttling excluded) above ${pct(FAILING_RATIO)} of runs, no open provider incident, for 5 minutes; resolves when the provider acknowledges. In the 22 January replay it fires at 14:12 and clears at the 14:37 acknowledgement.`,
       actions: [
         "Open a provider ticket with our first failure time and codes: it may be what makes them look.",
         "Tell the service desk; do not wait for the provider's status page.",

@@ -16,7 +16,7 @@ import { PanelBuilder as StateTimelinePanel } from "@grafana/grafana-foundation-
 import { PanelBuilder as TimeseriesPanel } from "@grafana/grafana-foundation-sdk/timeseries";
 import { ALERTS } from "./alerts.js";
 import { JOB, failureRatio, sel } from "./promql.js";
-import { SERVICES, kindMatcher } from "./services.js";
+import { SERVICES, kindMatcher, windowOf } from "./services.js";
 
 /** The data source every panel uses (provisioned under this UID by deploy/compose). */
 const DATASOURCE = { type: "prometheus", uid: "prometheus" };
@@ -79,7 +79,8 @@ const suiteWide = ALERTS.find((a) => a.name === "SuiteprobeSuiteWideProviderInci
 const ourDetections =
   "max by (provider, service) (" +
   SERVICES.map(
-    (s) => `label_replace(${failureRatio(sel(kindMatcher(s), 'provider!=""'))}, "service", "${s.id}", "", "")`,
+    (s) =>
+      `label_replace(${failureRatio(sel(kindMatcher(s), 'provider!=""'), windowOf(s))}, "service", "${s.id}", "", "")`,
   ).join(" or ") +
   ")";
 

@@ -3,7 +3,7 @@
 /** One check's identity from one location: `provider` is a configured label (see docs/runbook.md). */
 export const CHECK_LABELS = ["check", "kind", "target", "location", "provider"] as const;
 
-/** The window failure ratios are computed over. */
+/** The window failure ratios are computed over, unless a service sets a longer one (deploy/services.ts). */
 export const RATIO_WINDOW = "15m";
 
 /** Fewer failed runs than this in the window never fire a ratio alert (one failed run is not an incident). */
@@ -25,13 +25,13 @@ export function sel(...matchers: string[]): string {
 }
 
 /** Runs per check in the window. */
-export function runs(matchers: string): string {
-  return `sum ${L} (increase(probe_runs_total{${matchers}}[${RATIO_WINDOW}]))`;
+export function runs(matchers: string, window = RATIO_WINDOW): string {
+  return `sum ${L} (increase(probe_runs_total{${matchers}}[${window}]))`;
 }
 
 /** Failed runs per check in the window. */
-export function failedRuns(matchers: string): string {
-  return `sum ${L} (increase(probe_runs_total{${sel(matchers, 'result="failure"')}}[${RATIO_WINDOW}]))`;
+export function failedRuns(matchers: string, window = RATIO_WINDOW): string {
+  return `sum ${L} (increase(probe_runs_total{${sel(matchers, 'result="failure"')}}[${window}]))`;
 }
 
 /** `expr`, or 0 for every check that ran but has no such series (errors are counted from the first failure on). */
@@ -43,8 +43,9 @@ export function orZero(expr: string, matchers: string): string {
  * Failure ratio per check over the window, forced to 0 while fewer than MIN_FAILED_RUNS runs failed, so it is defined
  * (and returns a series) for every check that ran.
  */
-export function failureRatio(matchers: string): string {
-  return `(${failedRuns(matchers)} / ${runs(matchers)} * (${failedRuns(matchers)} >= bool ${MIN_FAILED_RUNS}))`;
+export function failureRatio(matchers: string, window = RATIO_WINDOW): string {
+  const failed = failedRuns(matchers, window);
+  return `(${failed} / ${runs(matchers, window)} * (${failed} >= bool ${MIN_FAILED_RUNS}))`;
 }
 
 /**
@@ -61,20 +62,20 @@ export function errorRatio(matchers: string, ...errorMatchers: string[]): string
  * One series per check, value 1, with `side` = the side of more than half its failed runs in the window (`mixed`
  * when no side has a majority, `none` without failures) and `route` = who acts: `provider`, `network` or `owner`.
  */
-export function routeOf(matchers: string): string {
+export function routeOf(matchers: string, window = RATIO_WINDOW): string {
   const errors = (extra: string) =>
-    `sum ${by([...CHECK_LABELS, ...extra.split(",").filter(Boolean)])} (increase(probe_errors_total{${matchers}}[${RATIO_WINDOW}]))`;
+    `sum ${by([...CHECK_LABELS, ...extra.split(",").filter(Boolean)])} (increase(probe_errors_total{${matchers}}[${window}]))`;
   const majority = `(${errors("side")} / ${ON_L} group_left () ${errors("")} > 0.5)`;
   const mixed = `label_replace(${errors("")} > 0, "side", "mixed", "", "")`;
-  const none = `label_replace(${runs(matchers)}, "side", "none", "", "")`;
+  const none = `label_replace(${runs(matchers, window)}, "side", "none", "", "")`;
   const side = `(${majority} or ${ON_L} ${mixed} or ${ON_L} ${none})`;
   const owner = `label_replace(${side} * 0 + 1, "route", "owner", "", "")`;
   return `label_replace(label_replace(${owner}, "route", "provider", "side", "provider"), "route", "network", "side", "network")`;
 }
 
 /** `value` per check, carrying the `side` and `route` labels of routeOf(). */
-export function withRoute(value: string, matchers: string): string {
-  return `${value} * ${ON_L} group_left (side, route) ${routeOf(matchers)}`;
+export function withRoute(value: string, matchers: string, window = RATIO_WINDOW): string {
+  return `${value} * ${ON_L} group_left (side, route) ${routeOf(matchers, window)}`;
 }
 
 /** 90th percentile of a histogram per check over `window` (NaN for a check without observations). */
@@ -83,6 +84,6 @@ export function p90(metric: string, matchers: string, window: string): string {
 }
 
 /** 1 for a check failing by the ratio rule at a location, else 0. */
-export function isFailing(matchers: string): string {
-  return `(${failureRatio(matchers)} > bool ${FAILING_RATIO})`;
+export function isFailing(matchers: string, window = RATIO_WINDOW): string {
+  return `(${failureRatio(matchers, window)} > bool ${FAILING_RATIO})`;
 }

@@ -2,6 +2,7 @@
  * THE map from probe kinds to the services a user sees, and from metrics to the kinds that export them. Alert rules,
  * the dashboard and the runbook are generated from this file; tests fail when a registered kind is missing here.
  */
+import { RATIO_WINDOW } from "./promql.js";
 
 /** The services suiteprobe groups its kinds into (the `service` alert label and the dashboard's service variable). */
 export const SERVICES = [
@@ -36,6 +37,9 @@ export const SERVICES = [
     isUserFacing: true,
     severity: "warning",
     alert: "SuiteprobeChatDegraded",
+    // Teams chat runs at most every 5 minutes: 15 minutes would hold 3 runs, and "at least 3 failed" would need
+    // every one of them to fail.
+    window: "30m",
   },
   {
     id: "provider_health",
@@ -44,6 +48,8 @@ export const SERVICES = [
     isUserFacing: false,
     severity: "warning",
     alert: "SuiteprobeProviderHealthProbeFailing",
+    // Graph service health runs at most every 5 minutes (its request budget), as Teams chat does.
+    window: "30m",
   },
   { id: "web", title: "Web", kinds: ["http"], isUserFacing: false, severity: "warning", alert: "SuiteprobeWebFailing" },
 ] as const satisfies readonly Service[];
@@ -57,6 +63,9 @@ export interface Service {
   readonly isUserFacing: boolean;
   readonly severity: "critical" | "warning";
   readonly alert: string;
+  /** The failure-ratio window when longer than the default 15m: a kind held to a 5-minute minimum interval needs
+   * more than 3 runs in the window for "at least 3 failed runs" to be a ratio. */
+  readonly window?: string;
 }
 
 /** A service id. */
@@ -112,6 +121,11 @@ export const MAPPED_KINDS: readonly string[] = SERVICES.flatMap((s) => s.kinds);
 /** The service a kind belongs to, or undefined when the map does not know it. */
 export function serviceOfKind(kind: string): Service | undefined {
   return SERVICES.find((s) => (s.kinds as readonly string[]).includes(kind));
+}
+
+/** The window a service's failure ratio is computed over. */
+export function windowOf(service: Service): string {
+  return service.window ?? RATIO_WINDOW;
 }
 
 /** `kind=~"a|b"`: the label matcher selecting a service's kinds. */

@@ -248,6 +248,8 @@ export class Agent {
       ...(outcome.labelledFacts && { labelledFacts: outcome.labelledFacts }),
       declaredFacts: check.kind.facts,
       endedAtSeconds: outcome.endedAt.getTime() / 1000,
+      // Only a kind the scheduler holds on a throttle honours the back-off; for the others (mail) it stays a failure.
+      isThrottled: check.throttleScope !== undefined && outcome.failure?.class === "throttled",
       ...(outcome.failure && {
         failure: {
           class: outcome.failure.class,

@@ -19,6 +19,9 @@ export interface RunRecord {
   declaredFacts: readonly Fact[];
   endedAtSeconds: number;
   failure?: { class: string; code: string; phase: string; side: string };
+  /** The API answered "back off" (429, Slack ratelimited) and holds the check: counted as result="throttled", not
+   * as a failure, so throttling never reads as an outage; its error is still counted. */
+  isThrottled?: boolean;
 }
 
 const RUN_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60];
@@ -70,7 +73,7 @@ function probeMetrics(registry: Registry, extra: readonly string[], facts: reado
     }),
     runs: new Counter({
       name: "probe_runs_total",
-      help: "Runs by result.",
+      help: "Runs by result (success, failure; throttled: the API asked to back off, not counted as a failure).",
       labelNames: [...labelNames, "result"],
       registers,
     }),
@@ -243,6 +246,7 @@ export class Metrics {
     m.runs.inc({ ...labels, result: "failure" }, 0);
     m.skipped.inc({ check: labels.check ?? "", reason: "overlap" }, 0);
     if (canBeThrottled) {
+      m.runs.inc({ ...labels, result: "throttled" }, 0);
       m.skipped.inc({ check: labels.check ?? "", reason: "throttled" }, 0);
       m.throttled.set(labels, 0);
     }
@@ -259,7 +263,9 @@ export class Metrics {
     m.success.set(labels, run.success ? 1 : 0);
     m.duration.set(labels, run.durationSeconds);
     m.runDuration?.observe(labels, run.durationSeconds);
-    m.runs.inc(this.#with(labels, "result", run.success ? "success" : "failure"));
+    m.runs.inc(
+      this.#with(labels, "result", run.success ? "success" : run.isThrottled === true ? "throttled" : "failure"),
+    );
     m.lastRun.set(labels, run.endedAtSeconds);
     if (run.success) m.lastSuccess.set(labels, run.endedAtSeconds);
     if (run.failure !== undefined) m.errors.inc({ ...labels, ...run.failure });
