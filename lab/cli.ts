@@ -47,7 +47,7 @@ export async function runLabCommand(
     out: (text: string) => void;
     err: (text: string) => void;
     isTty: boolean;
-    startAgent: (configPath: string, isQuiet: boolean) => Promise<LabAgent | undefined>;
+    startAgent: (configPath: string, isQuiet: boolean, speed: number) => Promise<LabAgent | undefined>;
   },
 ): Promise<number> {
   let values;
@@ -144,7 +144,7 @@ export async function runLabCommand(
           ? {}
           : {
               startAgent: async () => {
-                const agent = await io.startAgent(configPath, view === "tty");
+                const agent = await io.startAgent(configPath, view === "tty", effectiveSpeed);
                 if (agent === undefined) throw new LabUsageError(`${configPath}: invalid config; nothing was run`);
                 return agent;
               },

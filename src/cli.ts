@@ -6,6 +6,7 @@ import { Registry } from "prom-client";
 import { PROBE_KINDS } from "../probes/index.js";
 import { credentialFamilyOf } from "./core/credentials.js";
 import { collectFacts, factRecord } from "./core/facts.js";
+import type { AnyProbeKind } from "./core/probe.js";
 import { CredentialSet } from "./runtime/credentials.js";
 import { NO_SHARD, parseShard, selectShard, type Shard } from "./runtime/shard.js";
 import { proxyForUrl } from "../probes/wire/http/proxy.js";
@@ -24,6 +25,7 @@ import { readVersion } from "./version.js";
 import { runLabCommand, LAB_HELP } from "../lab/cli.js";
 import type { LabAgent } from "../lab/command.js";
 import type { LiveRow } from "../lab/live-view.js";
+import { storyTimeKinds } from "../lab/story-kinds.js";
 import type { Agent as AgentType } from "./agent.js";
 
 /** Exit codes: 0 all good, 1 a check failed, 2 bad usage or config. */
@@ -280,13 +282,14 @@ async function serve(
   http: { web: WebConfig; isLifecycleEnabled: boolean; maxConnections: number },
   logger: Logger,
   shard: Shard = NO_SHARD,
+  kinds: readonly AnyProbeKind[] = PROBE_KINDS,
 ): Promise<{ agent: AgentType; server: ReturnType<typeof createHttpServer> } | undefined> {
   const version = readVersion();
   const registry = new Registry();
-  const metrics = new Metrics(registry, { version, nodeVersion: process.version }, collectFacts(PROBE_KINDS));
+  const metrics = new Metrics(registry, { version, nodeVersion: process.version }, collectFacts(kinds));
   metrics.setShard(shard);
   const agent = new Agent({
-    kinds: PROBE_KINDS,
+    kinds,
     configPath,
     logger,
     metrics,
@@ -334,12 +337,14 @@ async function serve(
 }
 
 /** The agent for `suiteprobe lab`, in this process; its logs (warnings only) go to stderr beside the live view. */
-async function startLabAgent(configPath: string): Promise<LabAgent | undefined> {
+async function startLabAgent(configPath: string, _isQuiet: boolean, speed: number): Promise<LabAgent | undefined> {
   // The lab mailbox's password is not a secret; config/lab.yaml still reads it by reference, as every config must.
   process.env.SUITEPROBE_LAB_PASSWORD ??= "lab";
   // Likewise the simulator's seeded app secret (docs/simulator.md).
   process.env.SUITEPROBE_LAB_APP_SECRET ??= "sim-secret-value";
-  const loaded = await loadConfigFile(configPath, PROBE_KINDS);
+  // Minimum intervals that protect a real provider are story time against the simulator (lab/story-kinds.ts).
+  const kinds = storyTimeKinds(PROBE_KINDS, speed);
+  const loaded = await loadConfigFile(configPath, kinds);
   if (!loaded.ok) {
     for (const line of loaded.errors) console.error(line);
     return undefined;
@@ -348,7 +353,7 @@ async function startLabAgent(configPath: string): Promise<LabAgent | undefined> 
   const config = { ...loaded.config, logLevel: loaded.config.logLevel === "info" ? "warn" : loaded.config.logLevel };
   const logger = createLogger(config.logLevel, process.stderr);
   const http = { web: OPEN_WEB_CONFIG, isLifecycleEnabled: false, maxConnections: DEFAULT_MAX_CONNECTIONS };
-  const started = await serve(configPath, config, http, logger);
+  const started = await serve(configPath, config, http, logger, NO_SHARD, kinds);
   if (started === undefined) return undefined;
   const { agent, server } = started;
   const host = config.listen.host === "0.0.0.0" ? "127.0.0.1" : config.listen.host;
