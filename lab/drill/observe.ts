@@ -111,8 +111,10 @@ export async function alertmanagerActive(baseUrl: string, filter: Record<string,
   );
 }
 
+/** An alert without a filtered label counts: provider-wide alerts (SuiteprobeProviderIncidentOpen aggregates
+ * `location` away) belong to whichever drill is running. */
 function matches(labels: Record<string, string>, filter: Record<string, string>): boolean {
-  return Object.entries(filter).every(([k, v]) => labels[k] === v);
+  return Object.entries(filter).every(([k, v]) => labels[k] === undefined || labels[k] === v);
 }
 
 function unique(names: string[]): string[] {
