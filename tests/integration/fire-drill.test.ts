@@ -278,6 +278,24 @@ const received = (location: string, status?: Notification["status"]) =>
       (status === undefined || n.status === status),
   );
 
+/**
+ * The alerts that reached the receiver for `location`; each one's last notification says resolved, after `after`,
+ * and the last resolution comes after `recovered` (ratio rules may resolve during an uneven tail, before the last
+ * fault clears).
+ */
+function firedAndResolved(location: string, after: number, recovered: number): string[] {
+  const fired = [...new Set(received(location, "firing").map((n) => n.alertname))];
+  for (const name of fired) {
+    const last = received(location)
+      .filter((n) => n.alertname === name)
+      .at(-1);
+    expect(last?.status, `${name} resolved at the end`).toBe("resolved");
+    expect(last!.at).toBeGreaterThan(after);
+  }
+  expect(Math.max(...received(location, "resolved").map((n) => n.at))).toBeGreaterThan(recovered);
+  return fired;
+}
+
 describe("fire drill: lab → agent → Prometheus (shipped rules, scaled) → Alertmanager → receiver", () => {
   it.each(["healthy", "flapping", "throttled"])("%s: nothing fires and nothing is notified", (scenario) => {
     expect(results.get(scenario)?.false_alerts).toEqual([]);
@@ -301,16 +319,7 @@ describe("fire drill: lab → agent → Prometheus (shipped rules, scaled) → A
     );
     // Everything that fired is resolved by the end: the last notification of each alert says resolved, after the
     // first failures stopped rising (the ratio rules may resolve during the uneven tail, before the last fault clears).
-    const fired = new Set(received("m365-2026-01-22", "firing").map((n) => n.alertname));
-    expect([...fired]).toContain("SuiteprobeMailFailing");
-    for (const name of fired) {
-      const last = received("m365-2026-01-22")
-        .filter((n) => n.alertname === name)
-        .at(-1);
-      expect(last?.status, `${name} resolved at the end`).toBe("resolved");
-      expect(last!.at).toBeGreaterThan(acknowledged);
-    }
-    expect(Math.max(...received("m365-2026-01-22", "resolved").map((n) => n.at))).toBeGreaterThan(recovered);
+    expect(firedAndResolved("m365-2026-01-22", acknowledged, recovered)).toContain("SuiteprobeMailFailing");
     // No alert outside the scenario's expectations, and every expected one fired (chat and provider health after
     // the acknowledgement: their checks run every 5 story minutes).
     expect(r.false_alerts).toEqual([]);
@@ -345,6 +354,9 @@ describe("fire drill: lab → agent → Prometheus (shipped rules, scaled) → A
     ).toEqual([]);
     expect(r.false_alerts).toEqual([]);
     expect(r.missed_alerts).toEqual([]);
+    expect(firedAndResolved("apac-signin", r.marks_unix_ms.onset, r.marks_unix_ms.recovered)).toContain(
+      "SuiteprobeSigninFailing",
+    );
   });
 
   it("throttled: the APIs were really throttled (runs answered 429 and runs held), and none of it counted as failure", async () => {
