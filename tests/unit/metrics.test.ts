@@ -67,7 +67,7 @@ describe("Metrics", () => {
     const metrics = scenario();
     const other = { ...labels, check: "other", team: "" };
     metrics.initCheck(other);
-    await metrics.removeCheck("mail");
+    metrics.removeCheck("mail");
     const text = await metrics.registry.metrics();
     expect(text).not.toContain('check="mail"');
     expect(text).toContain('probe_runs_total{check="other"');
