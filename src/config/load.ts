@@ -255,7 +255,10 @@ function resolveConfig(
     location: data.agent.location,
     labels: data.agent.labels,
     logLevel: data.agent.log_level,
-    metrics: { runDurationHistogram: data.agent.metrics.run_duration_histogram },
+    metrics: {
+      runDurationHistogram: data.agent.metrics.run_duration_histogram,
+      lastSuccessTimestamp: data.agent.metrics.last_success_timestamp,
+    },
     checks,
   };
   return { ok: true, config };

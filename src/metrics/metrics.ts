@@ -30,10 +30,13 @@ const ERROR_LABELS = ["class", "code", "phase", "side"] as const;
 export interface MetricsOptions {
   /** `probe_run_duration_seconds`: 17 series per check (14 buckets, +Inf, sum, count), so off unless asked for. */
   runDurationHistogram: boolean;
+  /** `probe_last_success_timestamp_seconds`: while a check succeeds it equals the last-run timestamp, and no rule or
+   * panel reads it, so it is a series per check only when asked for. */
+  lastSuccessTimestamp: boolean;
 }
 
 /** The defaults of `agent.metrics`. */
-export const DEFAULT_METRICS_OPTIONS: MetricsOptions = { runDurationHistogram: false };
+export const DEFAULT_METRICS_OPTIONS: MetricsOptions = { runDurationHistogram: false, lastSuccessTimestamp: false };
 
 type AddFamily = (options: StoreFamilyOptions) => StoreFamily;
 
@@ -80,7 +83,12 @@ function probeFamilies(add: AddFamily, extra: readonly string[], facts: readonly
         })
       : undefined,
     lastRun: gauge("probe_last_run_timestamp_seconds", "Unix time the last run ended."),
-    lastSuccess: gauge("probe_last_success_timestamp_seconds", "Unix time the last successful run ended."),
+    lastSuccess: options.lastSuccessTimestamp
+      ? gauge(
+          "probe_last_success_timestamp_seconds",
+          "Unix time the last successful run ended (only with agent.metrics.last_success_timestamp: true).",
+        )
+      : undefined,
     // Created here so the exposition keeps its order: run metrics, the kinds' facts, then agent counters.
     facts: new Map(facts.map((f) => [f, factFamily(f, labelNames, add)])),
     throttled: gauge(
@@ -178,7 +186,13 @@ export class Metrics {
 
   /** Sets the optional families; if they change, probe metrics are re-created (their series start over). */
   setOptions(options: MetricsOptions): void {
-    if (options.runDurationHistogram === this.#options.runDurationHistogram) return;
+    const o = this.#options;
+    if (
+      options.runDurationHistogram === o.runDurationHistogram &&
+      options.lastSuccessTimestamp === o.lastSuccessTimestamp
+    ) {
+      return;
+    }
     this.#options = { ...options };
     this.#rebuild(this.#extraLabels);
   }
@@ -231,27 +245,27 @@ export class Metrics {
     let check = this.#checks.get(name);
     if (check?.labels === labels) return check;
     if (check === undefined) {
-      check = new CheckSeries(name, labels);
+      check = new CheckSeries(name, labels, this.#families.length);
       this.#checks.set(name, check);
     } else if (check.labels === undefined || renderPairs(labels) === check.text) {
       check.setLabels(labels);
     } else {
       // Delete first, so the check's lines move to the end like prom-client's re-created series.
       this.#checks.delete(name);
-      check = new CheckSeries(name, labels);
+      check = new CheckSeries(name, labels, this.#families.length);
       this.#checks.set(name, check);
     }
     return check;
   }
 
   /** Creates a check's series that must exist before its first run (run counters at 0); a check that can be
-   * throttled also gets its throttle series. */
+   * throttled also gets its throttle series. An overlap skip has no series until the first one: a run's timeout is
+   * shorter than its interval, so only a starved agent skips for overlap, and then it skips many runs. */
   initCheck(labels: SeriesLabels, canBeThrottled = false): void {
     const m = this.#probe;
     const check = this.#check(labels);
     m.runs.inc(check, m.runs.own(["result"], ["success"]), 0);
     m.runs.inc(check, m.runs.own(["result"], ["failure"]), 0);
-    m.skipped.inc(check, m.skipped.own(["reason"], ["overlap"]), 0);
     if (canBeThrottled) {
       m.skipped.inc(check, m.skipped.own(["reason"], ["throttled"]), 0);
       m.throttled.set(check, m.throttled.own([], []), 0);
@@ -274,7 +288,7 @@ export class Metrics {
     m.runDuration?.observe(check, run.durationSeconds);
     m.runs.inc(check, m.runs.own(["result"], [run.success ? "success" : "failure"]), 1);
     m.lastRun.set(check, none, run.endedAtSeconds);
-    if (run.success) m.lastSuccess.set(check, none, run.endedAtSeconds);
+    if (run.success) m.lastSuccess?.set(check, none, run.endedAtSeconds);
     if (run.failure !== undefined) {
       const { class: cls, code, phase, side } = run.failure;
       m.errors.inc(check, m.errors.own(ERROR_LABELS, [cls, code, phase, side]), 1);
@@ -326,7 +340,7 @@ export class Metrics {
   recordSkip(name: string, reason: "overlap" | "throttled"): void {
     let check = this.#checks.get(name);
     if (check === undefined) {
-      check = new CheckSeries(name, undefined);
+      check = new CheckSeries(name, undefined, this.#families.length);
       this.#checks.set(name, check);
     }
     const skipped = this.#probe.skipped;

@@ -31,7 +31,10 @@ interface HistogramSeries {
   count: number;
 }
 
-type FamilyData = ScalarSeries[] | HistogramSeries;
+/** A family's data for one check: the value itself when the family has no labels of its own (most have none), else
+ * its series in an array of exact length (replaced, never grown: a grown array keeps 16 spare slots, which at ten
+ * series families a check was most of the store's memory). */
+type FamilyData = number | readonly ScalarSeries[] | HistogramSeries;
 
 /** One check's series identity and values: its label block, rendered once, and one slot per family. */
 export class CheckSeries {
@@ -42,10 +45,12 @@ export class CheckSeries {
   text = "";
   /** `check="…"`, for families labelled by check alone. */
   readonly checkText: string;
-  readonly data: (FamilyData | undefined)[] = [];
+  readonly data: (FamilyData | undefined)[];
 
-  constructor(name: string, labels: Readonly<Record<string, string>> | undefined) {
+  /** `slots`: how many families the store has, so `data` is allocated once at its size. */
+  constructor(name: string, labels: Readonly<Record<string, string>> | undefined, slots = 0) {
     this.name = name;
+    this.data = new Array<FamilyData | undefined>(slots).fill(undefined);
     this.checkText = `check="${escapeLabelValue(name)}"`;
     if (labels !== undefined) this.setLabels(labels);
   }
@@ -126,6 +131,10 @@ export class StoreFamily {
 
   /** Sets a gauge series (created if missing, keeping its place otherwise). */
   set(check: CheckSeries, own: OwnLabels, value: number): void {
+    if (own === NO_OWN) {
+      check.data[this.#index] = value;
+      return;
+    }
     const series = this.#scalars(check);
     for (const s of series) {
       if (s.own === own) {
@@ -133,11 +142,16 @@ export class StoreFamily {
         return;
       }
     }
-    series.push({ own, value });
+    check.data[this.#index] = [...series, { own, value }];
   }
 
   /** Adds to a counter series (adding 0 creates it). */
   inc(check: CheckSeries, own: OwnLabels, amount: number): void {
+    if (own === NO_OWN) {
+      const before = check.data[this.#index];
+      check.data[this.#index] = (typeof before === "number" ? before : 0) + amount;
+      return;
+    }
     const series = this.#scalars(check);
     for (const s of series) {
       if (s.own === own) {
@@ -145,31 +159,29 @@ export class StoreFamily {
         return;
       }
     }
-    series.push({ own, value: amount });
+    check.data[this.#index] = [...series, { own, value: amount }];
   }
 
   /** Removes one series of a check. */
   remove(check: CheckSeries, own: OwnLabels): void {
-    const series = check.data[this.#index];
-    if (!Array.isArray(series)) return;
-    const at = series.findIndex((s) => s.own === own);
-    if (at >= 0) series.splice(at, 1);
+    this.retain(check, (o) => o !== own);
   }
 
   /** Removes the series of a check whose own labels `keep` refuses. */
   retain(check: CheckSeries, keep: (own: OwnLabels) => boolean): void {
-    const series = check.data[this.#index];
-    if (!Array.isArray(series)) return;
-    for (let i = series.length - 1; i >= 0; i--) {
-      const s = series[i];
-      if (s !== undefined && !keep(s.own)) series.splice(i, 1);
+    const data = check.data[this.#index];
+    if (typeof data === "number") {
+      if (!keep(NO_OWN)) check.data[this.#index] = undefined;
+      return;
     }
+    if (!isScalars(data) || data.every((s) => keep(s.own))) return;
+    check.data[this.#index] = data.filter((s) => keep(s.own));
   }
 
   /** Records one value in a histogram. */
   observe(check: CheckSeries, value: number): void {
     let h = check.data[this.#index];
-    if (h === undefined || Array.isArray(h)) {
+    if (h === undefined || typeof h === "number" || isScalars(h)) {
       h = { counts: new Float64Array(this.#buckets.length), sum: 0, count: 0 };
       check.data[this.#index] = h;
     }
@@ -193,7 +205,11 @@ export class StoreFamily {
       if (data === undefined) continue;
       const base = this.#baseText(check);
       if (base === undefined) continue;
-      if (Array.isArray(data)) {
+      if (typeof data === "number") {
+        out.write(`${sampleName}{${base}} ${valueText(data)}\n`);
+        continue;
+      }
+      if (isScalars(data)) {
         for (const s of data) out.write(`${sampleName}{${base}${s.own.text}} ${valueText(s.value)}\n`);
         continue;
       }
@@ -215,7 +231,11 @@ export class StoreFamily {
       const data = check.data[this.#index];
       const base = this.#baseLabels(check);
       if (data === undefined || base === undefined) continue;
-      if (Array.isArray(data)) {
+      if (typeof data === "number") {
+        values.push({ labels: { ...base }, value: data });
+        continue;
+      }
+      if (isScalars(data)) {
         for (const s of data) values.push({ labels: { ...base, ...s.own.labels }, value: s.value });
         continue;
       }
@@ -234,12 +254,9 @@ export class StoreFamily {
     return Promise.resolve({ name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator });
   }
 
-  #scalars(check: CheckSeries): ScalarSeries[] {
+  #scalars(check: CheckSeries): readonly ScalarSeries[] {
     const data = check.data[this.#index];
-    if (Array.isArray(data)) return data;
-    const series: ScalarSeries[] = [];
-    check.data[this.#index] = series;
-    return series;
+    return isScalars(data) ? data : [];
   }
 
   #baseText(check: CheckSeries): string | undefined {
@@ -261,6 +278,10 @@ export class StoreFamily {
     if (check.labels === undefined || base.type === "probe") return check.labels;
     return Object.fromEntries(Object.entries(check.labels).filter(([name]) => !base.names.has(name)));
   }
+}
+
+function isScalars(data: FamilyData | undefined): data is readonly ScalarSeries[] {
+  return Array.isArray(data);
 }
 
 /** `a="x",b="y"` of a labels object, in its key order. */

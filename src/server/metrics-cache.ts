@@ -1,5 +1,5 @@
 import { promisify } from "node:util";
-import { gzip } from "node:zlib";
+import { constants, gzip } from "node:zlib";
 import type { Registry } from "prom-client";
 import { renderExposition, type ExpositionFormat, type LabelCache } from "../metrics/exposition.js";
 
@@ -39,5 +39,7 @@ export class CoalescedMetrics {
 
 function rendering(body: Buffer): Rendering {
   let zipped: Promise<Buffer> | undefined;
-  return { body, gzipped: () => (zipped ??= gzipAsync(body)) };
+  // Level 1: the exposition is so repetitive that it compresses about as well (0.50 MB against 0.45 MB for 14.5 MB at
+  // 10,000 checks) in a third of the time of the default level 6 (30 ms against 90-120 ms).
+  return { body, gzipped: () => (zipped ??= gzipAsync(body, { level: constants.Z_BEST_SPEED })) };
 }

@@ -32,7 +32,7 @@ function scenario(contentType: RegistryContentType = Registry.PROMETHEUS_CONTENT
   registry.setContentType(contentType);
   const metrics = new Metrics(registry as Registry, { version: "t", nodeVersion: "v24" }, FACTS);
   metrics.setExtraLabels(["team"]);
-  metrics.setOptions({ runDurationHistogram: true });
+  metrics.setOptions({ runDurationHistogram: true, lastSuccessTimestamp: true });
   for (let i = 0; i < 40; i++) {
     const labels = { check: `c${i}`, kind: "widget", target: 'q"uote\\back\nline', location: "lab", team: "ops" };
     metrics.initCheck(labels, i % 3 === 0);
