@@ -119,7 +119,7 @@ export class Metrics {
   readonly checksByKind: Gauge;
   readonly #shardInfo: Gauge;
   /** Each check's series by check name, in the order checks were first seen (the order of their lines). */
-  readonly #checks = new Map<string, CheckSeries>();
+  #checks = new Map<string, CheckSeries>();
   #families: StoreFamily[] = [];
   #probe: ProbeFamilies;
   readonly #facts: readonly Fact[];
@@ -221,7 +221,10 @@ export class Metrics {
 
   #rebuild(extraLabels: readonly string[]): void {
     for (const family of this.#families) this.registry.removeSingleMetric(family.name);
+    // A scrape in flight may still hold the old families: they keep the old (emptied) map, so they render nothing
+    // rather than reading new checks' slots, which may belong to other families now.
     this.#checks.clear();
+    this.#checks = new Map();
     this.#probe = this.#build(extraLabels);
     this.#extraLabels = extraLabels;
     this.#generation++;

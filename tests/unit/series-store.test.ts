@@ -126,4 +126,18 @@ describe("the series store", () => {
     );
     expect(text).toContain('probe_runs_total{check="c2",');
   });
+
+  it("a scrape in flight when the families are re-created renders none of the new checks under the old names", async () => {
+    const metrics = scenario();
+    // sliceMs 0: the render yields at its first family, before the re-creation below.
+    const rendering = renderExposition(metrics.registry, "text", 0);
+    metrics.setOptions({ runDurationHistogram: false, lastSuccessTimestamp: false });
+    const labels = { check: "after", kind: "widget", target: "t", location: "lab", team: "ops" };
+    metrics.initCheck(labels);
+    metrics.recordRun(labels, run({ facts: new Map<Fact, number>([[GAUGE, 7]]) }));
+    expect((await rendering).toString()).not.toContain('check="after"');
+    expect((await renderExposition(metrics.registry)).toString()).toContain(
+      'widget_level{check="after",kind="widget",target="t",location="lab",team="ops"} 7',
+    );
+  });
 });
