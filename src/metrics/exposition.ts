@@ -52,9 +52,14 @@ const BATCH_CHARS = 1 << 16;
 /** Collects UTF-8 text into off-heap buffers, so a large exposition leaves no mass of strings for the GC. */
 class ChunkWriter implements SampleSink {
   readonly #chunks: Buffer[] = [];
-  #buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  #buffer: Buffer;
   #position = 0;
   #pending = "";
+
+  /** `firstBytes`: the size of the first buffer; when the text fits, finish() returns it without a copy. */
+  constructor(firstBytes = 0) {
+    this.#buffer = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, firstBytes));
+  }
 
   write(text: string): void {
     this.#pending += text;
@@ -63,6 +68,7 @@ class ChunkWriter implements SampleSink {
 
   finish(): Buffer {
     this.#drain();
+    if (this.#chunks.length === 0) return this.#buffer.subarray(0, this.#position);
     this.#flush();
     return Buffer.concat(this.#chunks);
   }
@@ -95,16 +101,18 @@ export type LabelCache = WeakMap<object, string>;
  * whenever a slice has run `sliceMs`, between and inside metric families, so probes and their timers wait for at most
  * one slice however many series there are. prom-client's own `metrics()` formats everything in one go (about a second
  * of blocked event loop at 10,000 checks). Families of the series store write their own lines. Values may move between
- * slices, as they may between two scrapes.
+ * slices, as they may between two scrapes. `sizeHint` (bytes, e.g. the last body's) sizes the output buffer, so a
+ * body of about that size is written once and not copied.
  */
 export async function renderExposition(
   registry: Pick<Registry, "getMetricsAsArray">,
   format: ExpositionFormat = "text",
   sliceMs = DEFAULT_SLICE_MS,
   cache: LabelCache = new WeakMap(),
+  sizeHint = 0,
 ): Promise<Buffer> {
   const isOpenMetrics = format === "openmetrics";
-  const out = new ChunkWriter();
+  const out = new ChunkWriter(sizeHint);
   let sliceStart = performance.now();
   const maybeYield = async (): Promise<void> => {
     if (performance.now() - sliceStart < sliceMs) return;

@@ -17,6 +17,8 @@ export class CoalescedMetrics {
   readonly #sliceMs: number | undefined;
   readonly #inFlight = new Map<ExpositionFormat, Promise<Rendering>>();
   readonly #labels: LabelCache = new WeakMap();
+  /** Bytes of the last body of each format: the next one is written into a buffer of about that size. */
+  readonly #lastBytes = new Map<ExpositionFormat, number>();
 
   constructor(registry: Registry, options: { sliceMs?: number } = {}) {
     this.#registry = registry;
@@ -28,8 +30,12 @@ export class CoalescedMetrics {
   render(format: ExpositionFormat = "text"): Promise<Rendering> {
     let pending = this.#inFlight.get(format);
     if (pending === undefined) {
-      pending = renderExposition(this.#registry, format, this.#sliceMs, this.#labels)
-        .then(rendering)
+      const last = this.#lastBytes.get(format) ?? 0;
+      pending = renderExposition(this.#registry, format, this.#sliceMs, this.#labels, last + (last >> 3))
+        .then((body) => {
+          this.#lastBytes.set(format, body.length);
+          return rendering(body);
+        })
         .finally(() => this.#inFlight.delete(format));
       this.#inFlight.set(format, pending);
     }
