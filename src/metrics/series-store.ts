@@ -87,9 +87,10 @@ const YIELD_EVERY = 128;
 
 /**
  * One metric family over every check of `checks`; its slot in each check's `data` is `index`. Writers are
- * synchronous and allocate nothing once a check's series exist.
+ * synchronous; once a check's series exist they allocate at most a number.
  */
 export class StoreFamily {
+  /** Writable: prom-client's OpenMetrics `registry.metrics()` renames counter families in place. */
   name: string;
   readonly help: string;
   readonly type: StoreFamilyType;
