@@ -1,11 +1,12 @@
 /**
  * The agent under test, as the CLI composes it (src/cli.ts `run`), in a child process of the bench with a few taps:
  * start lag samples, event-loop delay (perf_hooks), phases of the fidelity checks, when /metrics
- * scrapes were being served, and run counts. The parent talks over IPC: `reset`, `stats`, `stop`.
+ * scrapes were being served, and run counts. The parent talks over IPC: `reset`, `stats`, `heap`, `stop`.
  *
  *   node dist/bench/agent-host.js <config.yaml>
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { writeHeapSnapshot } from "node:v8";
 import { Registry } from "prom-client";
 import { PROBE_KINDS } from "../probes/index.js";
 import { Agent } from "../src/agent.js";
@@ -127,6 +128,9 @@ process.on("message", (message: { type: string }) => {
     process.send?.({ type: "reset" });
   } else if (message.type === "stats") {
     process.send?.({ type: "stats", stats: stats() });
+  } else if (message.type === "heap") {
+    // A heap snapshot for bench/profile.ts (writes Heap.*.heapsnapshot in the working directory; blocks for seconds).
+    process.send?.({ type: "heap", path: writeHeapSnapshot() });
   } else if (message.type === "stop") {
     void agent.stop().then(() => process.send?.({ type: "stopped", stats: stats() }));
   }

@@ -220,8 +220,9 @@ export function dashboard(): Dashboard {
     .withPanel(
       timeseries("Throttled checks and skipped runs", "short", [
         q(`max by (check, location) (probe_throttled{${PICKED}})`, "held {{check}} @ {{location}}"),
+        // A check's overlap-skip series appears with its first skip (an overloaded agent): 0 until then.
         q(
-          `sum by (check, reason) (increase(suiteprobe_runs_skipped_total{check=~"$check"}[$__rate_interval]))`,
+          `sum by (check, reason) (increase(suiteprobe_runs_skipped_total{check=~"$check"}[$__rate_interval])) or vector(0)`,
           "skipped {{check}} ({{reason}})",
         ),
       ]),

@@ -97,11 +97,14 @@ export class Agent {
   }
 
   /** Loads the first config and starts scheduling; on errors nothing starts. */
-  async start(initial: AgentConfig): Promise<void> {
-    await this.#apply(initial);
-    this.#metrics.reloadSuccessful.set(1);
-    this.#metrics.reloadTimestamp.set(Date.now() / 1000);
-    this.#scheduler.start();
+  start(initial: AgentConfig): Promise<void> {
+    // A promise, as callers await it; a throwing config rejects it rather than throwing at the call.
+    return Promise.resolve().then(() => {
+      this.#apply(initial);
+      this.#metrics.reloadSuccessful.set(1);
+      this.#metrics.reloadTimestamp.set(Date.now() / 1000);
+      this.#scheduler.start();
+    });
   }
 
   /** Re-reads the config file; a valid one replaces the old, an invalid one is logged and the old keeps running.
@@ -146,7 +149,7 @@ export class Agent {
     ) {
       this.#logger.warn("agent.listen changed: it takes effect on restart");
     }
-    await this.#apply(result.config);
+    this.#apply(result.config);
     this.#lastReloadFailure = undefined;
     this.#metrics.reloadSuccessful.set(1);
     this.#metrics.reloadTimestamp.set(Date.now() / 1000);
@@ -169,7 +172,7 @@ export class Agent {
     });
   }
 
-  async #apply(whole: AgentConfig): Promise<void> {
+  #apply(whole: AgentConfig): void {
     const config = selectShard(whole, this.#shard);
     this.#credentials.apply(config);
     this.#logger.level = config.logLevel;
@@ -187,7 +190,7 @@ export class Agent {
     const { removed, added } = this.#scheduler.apply(config.checks);
     for (const name of removed) {
       this.#status.delete(name);
-      await this.#metrics.removeCheck(name);
+      this.#metrics.removeCheck(name);
     }
     const toInit = new Set(
       haveLabelsChanged || previous?.location !== config.location ? config.checks.map((c) => c.name) : added,

@@ -50,6 +50,9 @@ export async function scrape(port: number): Promise<Scrape & { text: string }> {
   return { ms: reply.ms, bytes: Buffer.byteLength(text), gzipBytes: reply.body.length, series, text };
 }
 
+/** The Node flags the image starts the agent with (Dockerfile ENTRYPOINT): the bench measures the agent as shipped. */
+export const AGENT_NODE_FLAGS = ["--max-semi-space-size=4"] as const;
+
 /** The agent host running one config, with meters. */
 export interface RunningAgent {
   host: Child;
@@ -59,7 +62,7 @@ export interface RunningAgent {
 
 /** Starts the agent host on a config and waits until it listens. */
 export async function startAgent(configPath: string): Promise<RunningAgent> {
-  const host = new Child("agent-host.js", [configPath]);
+  const host = new Child("agent-host.js", [configPath], AGENT_NODE_FLAGS);
   const { port } = await host.next<{ port: number }>("ready");
   return { host, port, cpu: new CpuMeter(host.pid) };
 }

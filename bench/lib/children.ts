@@ -10,12 +10,13 @@ const HERE = join(import.meta.dirname, "..");
 export class Child {
   readonly process: ChildProcess;
 
-  constructor(script: string, args: string[]) {
+  /** `nodeFlags` come before BENCH_CHILD_EXEC_ARGV's. */
+  constructor(script: string, args: string[], nodeFlags: readonly string[] = []) {
     this.process = fork(join(HERE, script), args, {
       // The agent's JSON log goes to /dev/null: its cost is measured, its text is not needed.
       stdio: ["ignore", "ignore", "inherit", "ipc"],
       // BENCH_CHILD_EXEC_ARGV="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the children (the agent host exits on SIGTERM).
-      execArgv: (process.env.BENCH_CHILD_EXEC_ARGV ?? "").split(" ").filter((a) => a !== ""),
+      execArgv: [...nodeFlags, ...(process.env.BENCH_CHILD_EXEC_ARGV ?? "").split(" ").filter((a) => a !== "")],
     });
   }
 

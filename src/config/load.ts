@@ -1,6 +1,5 @@
 import { open } from "node:fs/promises";
 import cron from "node-cron";
-import { parseDocument } from "yaml";
 import type { AnyProbeKind, SocketEndpoint, Target } from "../core/probe.js";
 import { parseSocketTarget } from "../core/target.js";
 import { formatIssues, formatPath } from "./format-issues.js";
@@ -8,11 +7,12 @@ import type { AgentConfig, CheckConfig, LoadResult, Plan } from "./model.js";
 import { z } from "zod";
 import { buildCheckSchema, buildCredentialsSchema, buildTopSchema } from "./schema.js";
 import { Secret, secretRef } from "../core/secret.js";
+import { readYaml, readYamlApart, type YamlRead } from "./yaml-read.js";
 
 /** Largest config file the agent reads (4 MiB): a bigger one is refused before it can exhaust memory. */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
-/** Most alias uses YAML may expand; stops a "billion laughs" document (yaml's own default, made explicit). */
-const MAX_ALIAS_COUNT = 100;
+/** Config files from this size on are parsed in a worker thread (about 3,000 checks; see yaml-read.ts). */
+const APART_CHARS = 512 * 1024;
 /** Most problem lines reported for one config; a huge broken file must not produce a huge error list. */
 const MAX_PROBLEMS = 200;
 
@@ -36,7 +36,14 @@ export async function loadConfigFile(path: string, kinds: readonly AnyProbeKind[
     return { ok: false, errors: [`${path}: cannot read config file (${code})`] };
   }
   try {
-    return parseConfigText(text, kinds, path);
+    const refusal = sizeRefusal(text, path);
+    if (refusal !== undefined) return refusal;
+    // The worker is for memory, not for meaning: if it cannot run, the same parse happens here.
+    const read =
+      text.length >= APART_CHARS
+        ? await readYamlApart(text, path).catch(() => readYaml(text, path))
+        : readYaml(text, path);
+    return fromRead(read, kinds, path);
   } catch (error) {
     // A bug in a rule must not escape a reload as a rejection: it is reported as a config problem.
     return { ok: false, errors: [`${path}: config cannot be loaded (${(error as Error).name})`] };
@@ -63,34 +70,23 @@ async function readCapped(path: string, cap: number): Promise<string | undefined
 
 /** Validates config text: YAML syntax, schema, then the rules across fields. All problems at once; never throws. */
 export function parseConfigText(text: string, kinds: readonly AnyProbeKind[], source = "config"): LoadResult {
-  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
-    return { ok: false, errors: [`${source}: config is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB; refused`] };
-  }
-  const result = parseDocumentText(text, kinds, source);
+  return sizeRefusal(text, source) ?? fromRead(readYaml(text, source), kinds, source);
+}
+
+function sizeRefusal(text: string, source: string): LoadResult | undefined {
+  if (Buffer.byteLength(text) <= MAX_CONFIG_BYTES) return undefined;
+  return { ok: false, errors: [`${source}: config is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB; refused`] };
+}
+
+function fromRead(read: YamlRead, kinds: readonly AnyProbeKind[], source: string): LoadResult {
+  const result = read.ok ? parseData(read.raw, kinds) : read;
   if (result.ok || result.errors.length <= MAX_PROBLEMS) return result;
   const more = result.errors.length - MAX_PROBLEMS;
   return { ok: false, errors: [...result.errors.slice(0, MAX_PROBLEMS), `${source}: ... and ${more} more problem(s)`] };
 }
 
-function parseDocumentText(text: string, kinds: readonly AnyProbeKind[], source: string): LoadResult {
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    return {
-      ok: false,
-      errors: document.errors.map((e) => {
-        const where = e.linePos?.[0];
-        const message = (e.message.split("\n")[0] ?? "YAML error").replace(/ at line \d+, column \d+:?$/, "");
-        return `${source}${where ? `:${where.line}:${where.col}` : ""}: ${message}`;
-      }),
-    };
-  }
-  let raw: unknown;
-  try {
-    raw = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
-  } catch (error) {
-    // yaml throws (a ReferenceError) for an unresolved alias and for an alias expansion over the limit.
-    return { ok: false, errors: [`${source}: YAML alias cannot be resolved: ${(error as Error).message}`] };
-  }
+/** Schema, then the rules across fields, on the YAML's data. */
+function parseData(raw: unknown, kinds: readonly AnyProbeKind[]): LoadResult {
   const top = buildTopSchema(z.unknown(), buildCredentialsSchema(kinds)).safeParse(raw, { reportInput: true });
   if (!top.success) {
     // The checks may still be worth reading for their own problems, but only if they are a list.
@@ -255,7 +251,10 @@ function resolveConfig(
     location: data.agent.location,
     labels: data.agent.labels,
     logLevel: data.agent.log_level,
-    metrics: { runDurationHistogram: data.agent.metrics.run_duration_histogram },
+    metrics: {
+      runDurationHistogram: data.agent.metrics.run_duration_histogram,
+      lastSuccessTimestamp: data.agent.metrics.last_success_timestamp,
+    },
     checks,
   };
   return { ok: true, config };

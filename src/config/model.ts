@@ -34,7 +34,7 @@ export interface AgentConfig {
   readonly labels: Readonly<Record<string, string>>;
   readonly logLevel: string;
   /** Optional metric families (`agent.metrics`). */
-  readonly metrics: { readonly runDurationHistogram: boolean };
+  readonly metrics: { readonly runDurationHistogram: boolean; readonly lastSuccessTimestamp: boolean };
   readonly checks: readonly CheckConfig[];
 }
 

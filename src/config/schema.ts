@@ -78,8 +78,14 @@ const agent = z
           .describe(
             "Export probe_run_duration_seconds, a histogram of run durations: 17 series per check, so off by default.",
           ),
+        last_success_timestamp: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Export probe_last_success_timestamp_seconds: one more series per check, off by default (while a check succeeds it equals probe_last_run_timestamp_seconds).",
+          ),
       })
-      .default({ run_duration_histogram: false })
+      .default({ run_duration_histogram: false, last_success_timestamp: false })
       .describe("Optional metric families."),
   })
   .default({
@@ -87,7 +93,7 @@ const agent = z
     location: "local",
     labels: {},
     log_level: "info",
-    metrics: { run_duration_histogram: false },
+    metrics: { run_duration_histogram: false, last_success_timestamp: false },
   })
   .describe("The agent itself.");
 

@@ -85,7 +85,7 @@ export function metricReference(kinds: readonly AnyProbeKind[]): string {
   const metrics = new Metrics(registry, { version: "", nodeVersion: "" }, collectFacts(kinds));
   metrics.setExtraLabels([]);
   // The reference lists the optional families too; their help says how to turn them on.
-  metrics.setOptions({ runDurationHistogram: true });
+  metrics.setOptions({ runDurationHistogram: true, lastSuccessTimestamp: true });
   const lines = ["| metric | type | labels | meaning |", "| --- | --- | --- | --- |"];
   for (const metric of registry.getMetricsAsArray()) {
     const { name, help, labelNames } = metric as unknown as { name: string; help: string; labelNames: string[] };

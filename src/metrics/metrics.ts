@@ -1,5 +1,6 @@
-import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from "prom-client";
+import { Gauge, Histogram, collectDefaultMetrics, type Registry } from "prom-client";
 import type { Fact, FactValues, LabelledFactValues } from "../core/facts.js";
+import { CheckSeries, StoreFamily, renderPairs, type StoreFamilyOptions } from "./series-store.js";
 
 /** The labels every probe series carries, before configured ones. */
 export const PROBE_LABELS = ["check", "kind", "target", "location"] as const;
@@ -26,104 +27,97 @@ export interface RunRecord {
 
 const RUN_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60];
 const LAG_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-type FactMetric = Gauge | Counter | Histogram;
-
-/** One metric per declared fact, with the probe labels; a labelled fact's own labels come last and take the place
- * of a configured label of the same name (the fact knows its value better than a constant would). */
-function factMetric(f: Fact, probeLabelNames: readonly string[], registry: Registry): FactMetric {
-  const own = (f.labels ?? []).map((l) => l.name);
-  const labelNames = [...probeLabelNames.filter((n) => !own.includes(n)), ...own];
-  const common = { name: f.metric, help: f.help, labelNames, registers: [registry] };
-  switch (f.type) {
-    case "gauge":
-      return new Gauge(common);
-    case "counter":
-      return new Counter(common);
-    case "histogram":
-      return new Histogram({ ...common, buckets: [...(f.buckets ?? [])] });
-  }
-}
+const ERROR_LABELS = ["class", "code", "phase", "side"] as const;
 
 /** Optional metric families; the defaults keep a check at about a dozen series. */
 export interface MetricsOptions {
   /** `probe_run_duration_seconds`: 17 series per check (14 buckets, +Inf, sum, count), so off unless asked for. */
   runDurationHistogram: boolean;
+  /** `probe_last_success_timestamp_seconds`: while a check succeeds it equals the last-run timestamp, and no rule or
+   * panel reads it, so it is a series per check only when asked for. */
+  lastSuccessTimestamp: boolean;
 }
 
 /** The defaults of `agent.metrics`. */
-export const DEFAULT_METRICS_OPTIONS: MetricsOptions = { runDurationHistogram: false };
+export const DEFAULT_METRICS_OPTIONS: MetricsOptions = { runDurationHistogram: false, lastSuccessTimestamp: false };
 
-function probeMetrics(registry: Registry, extra: readonly string[], facts: readonly Fact[], options: MetricsOptions) {
+type AddFamily = (options: StoreFamilyOptions) => StoreFamily;
+
+/** One family per declared fact, with the probe labels; a labelled fact's own labels come last and take the place
+ * of a configured label of the same name (the fact knows its value better than a constant would). */
+function factFamily(f: Fact, probeLabelNames: readonly string[], add: AddFamily): StoreFamily {
+  const own = (f.labels ?? []).map((l) => l.name);
+  const replaced = new Set(probeLabelNames.filter((n) => own.includes(n)));
+  return add({
+    name: f.metric,
+    help: f.help,
+    type: f.type,
+    labelNames: [...probeLabelNames.filter((n) => !replaced.has(n)), ...own],
+    base: replaced.size === 0 ? { type: "probe" } : { type: "probe-without", names: replaced },
+    ...(f.buckets !== undefined && { buckets: f.buckets }),
+  });
+}
+
+function probeFamilies(add: AddFamily, extra: readonly string[], facts: readonly Fact[], options: MetricsOptions) {
   const labelNames = [...PROBE_LABELS, ...extra];
-  const registers = [registry];
+  const probe = { type: "probe" } as const;
+  const gauge = (name: string, help: string, own: readonly string[] = []) =>
+    add({ name, help, type: "gauge", labelNames: [...labelNames, ...own], base: probe });
+  const counter = (name: string, help: string, own: readonly string[]) =>
+    add({ name, help, type: "counter", labelNames: [...labelNames, ...own], base: probe });
   return {
-    success: new Gauge({
-      name: "probe_success",
-      help: "1 if the last run succeeded, 0 if it failed.",
-      labelNames,
-      registers,
-    }),
-    duration: new Gauge({ name: "probe_duration_seconds", help: "Duration of the last run.", labelNames, registers }),
-    phaseDuration: new Gauge({
-      name: "probe_phase_duration_seconds",
-      help: "Duration of each phase of the last run.",
-      labelNames: [...labelNames, "phase"],
-      registers,
-    }),
-    runs: new Counter({
-      name: "probe_runs_total",
-      help: "Runs by result (success, failure; throttled: the API asked to back off, not counted as a failure).",
-      labelNames: [...labelNames, "result"],
-      registers,
-    }),
-    errors: new Counter({
-      name: "probe_errors_total",
-      help: "Failed runs by error class, code (enhanced status, reply or HTTP code, or none), failing phase and side (provider, network, config, unknown; derived from class and code).",
-      labelNames: [...labelNames, "class", "code", "phase", "side"],
-      registers,
-    }),
+    success: gauge("probe_success", "1 if the last run succeeded, 0 if it failed."),
+    duration: gauge("probe_duration_seconds", "Duration of the last run."),
+    phaseDuration: gauge("probe_phase_duration_seconds", "Duration of each phase of the last run.", ["phase"]),
+    runs: counter(
+      "probe_runs_total",
+      "Runs by result (success, failure; throttled: the API asked to back off, not counted as a failure).",
+      ["result"],
+    ),
+    errors: counter(
+      "probe_errors_total",
+      "Failed runs by error class, code (enhanced status, reply or HTTP code, or none), failing phase and side (provider, network, config, unknown; derived from class and code).",
+      ERROR_LABELS,
+    ),
     runDuration: options.runDurationHistogram
-      ? new Histogram({
+      ? add({
           name: "probe_run_duration_seconds",
           help: "Duration of runs (only with agent.metrics.run_duration_histogram: true).",
+          type: "histogram",
           labelNames,
+          base: probe,
           buckets: RUN_BUCKETS,
-          registers,
         })
       : undefined,
-    lastRun: new Gauge({
-      name: "probe_last_run_timestamp_seconds",
-      help: "Unix time the last run ended.",
-      labelNames,
-      registers,
-    }),
-    lastSuccess: new Gauge({
-      name: "probe_last_success_timestamp_seconds",
-      help: "Unix time the last successful run ended.",
-      labelNames,
-      registers,
-    }),
+    lastRun: gauge("probe_last_run_timestamp_seconds", "Unix time the last run ended."),
+    lastSuccess: options.lastSuccessTimestamp
+      ? gauge(
+          "probe_last_success_timestamp_seconds",
+          "Unix time the last successful run ended (only with agent.metrics.last_success_timestamp: true).",
+        )
+      : undefined,
     // Created here so the exposition keeps its order: run metrics, the kinds' facts, then agent counters.
-    facts: new Map(facts.map((f) => [f, factMetric(f, labelNames, registry)])),
-    throttled: new Gauge({
-      name: "probe_throttled",
-      help: "1 while the check's runs are held because its API asked to back off (429, or 503 with Retry-After).",
-      labelNames,
-      registers,
-    }),
-    skipped: new Counter({
+    facts: new Map(facts.map((f) => [f, factFamily(f, labelNames, add)])),
+    throttled: gauge(
+      "probe_throttled",
+      "1 while the check's runs are held because its API asked to back off (429, or 503 with Retry-After).",
+    ),
+    skipped: add({
       name: "suiteprobe_runs_skipped_total",
       help: "Runs not started, by reason (overlap: the previous run was still going; throttled: the API asked to back off).",
+      type: "counter",
       labelNames: ["check", "reason"],
-      registers,
+      base: { type: "check" },
     }),
   };
 }
 
-type ProbeMetricSet = ReturnType<typeof probeMetrics>;
+type ProbeFamilies = ReturnType<typeof probeFamilies>;
 
-/** Every metric suiteprobe exposes, on one explicit registry. */
+/**
+ * Every metric suiteprobe exposes, on one explicit registry. The agent's own metrics are prom-client's; the per-check
+ * probe families live in a compact series store (series-store.ts) registered on the same registry.
+ */
 export class Metrics {
   readonly registry: Registry;
   readonly lag: Histogram;
@@ -131,18 +125,14 @@ export class Metrics {
   readonly reloadTimestamp: Gauge;
   readonly checksByKind: Gauge;
   readonly #shardInfo: Gauge;
-  #probe: ProbeMetricSet;
+  /** Each check's series by check name, in the order checks were first seen (the order of their lines). */
+  #checks = new Map<string, CheckSeries>();
+  #families: StoreFamily[] = [];
+  #probe: ProbeFamilies;
   readonly #facts: readonly Fact[];
   #extraLabels: readonly string[] = [];
   #options: MetricsOptions = DEFAULT_METRICS_OPTIONS;
   #generation = 0;
-  /** One labels object per check labels object and extra label, so runs do not allocate a fresh one per series
-   * (prom-client keeps the object it was given; the renderer formats each object once). */
-  readonly #labelsWith = new WeakMap<SeriesLabels, Map<string, SeriesLabels>>();
-  /** Phases each check reported last, so a shorter run does not leave stale phase series. */
-  readonly #lastPhases = new Map<string, Set<string>>();
-  /** Series each check's labelled facts had after its last run, so combinations no longer reported are removed. */
-  readonly #lastLabelled = new Map<string, Map<Fact, SeriesLabels[]>>();
 
   constructor(registry: Registry, build: { version: string; nodeVersion: string }, facts: readonly Fact[]) {
     this.registry = registry;
@@ -193,7 +183,7 @@ export class Metrics {
       help: "Unix time of the last successful config load or reload.",
       registers,
     });
-    this.#probe = probeMetrics(registry, [], facts, this.#options);
+    this.#probe = this.#build([]);
   }
 
   /** Changes with every re-creation of the probe metrics: their series start over and checks must be initialised. */
@@ -203,7 +193,13 @@ export class Metrics {
 
   /** Sets the optional families; if they change, probe metrics are re-created (their series start over). */
   setOptions(options: MetricsOptions): void {
-    if (options.runDurationHistogram === this.#options.runDurationHistogram) return;
+    const o = this.#options;
+    if (
+      options.runDurationHistogram === o.runDurationHistogram &&
+      options.lastSuccessTimestamp === o.lastSuccessTimestamp
+    ) {
+      return;
+    }
     this.#options = { ...options };
     this.#rebuild(this.#extraLabels);
   }
@@ -215,15 +211,29 @@ export class Metrics {
     this.#rebuild(sorted);
   }
 
+  #build(extraLabels: readonly string[]): ProbeFamilies {
+    const families: StoreFamily[] = [];
+    const add: AddFamily = (options) => {
+      const family = new StoreFamily(options, families.length, this.#checks);
+      families.push(family);
+      // The registry renders families in the order they were registered; prom-client's formatter and the metric
+      // reference read them through the same get()/name/help/type as its own metrics.
+      this.registry.registerMetric(family as unknown as Gauge);
+      return family;
+    };
+    const probe = probeFamilies(add, extraLabels, this.#facts, this.#options);
+    this.#families = families;
+    return probe;
+  }
+
   #rebuild(extraLabels: readonly string[]): void {
-    // prom-client keeps `name` on every metric object; its typings omit it.
-    for (const metric of this.#allProbeMetrics()) {
-      this.registry.removeSingleMetric((metric as unknown as { name: string }).name);
-    }
-    this.#probe = probeMetrics(this.registry, extraLabels, this.#facts, this.#options);
+    for (const family of this.#families) this.registry.removeSingleMetric(family.name);
+    // A scrape in flight may still hold the old families: they keep the old (emptied) map, so they render nothing
+    // rather than reading new checks' slots, which may belong to other families now.
+    this.#checks.clear();
+    this.#checks = new Map();
+    this.#probe = this.#build(extraLabels);
     this.#extraLabels = extraLabels;
-    this.#lastPhases.clear();
-    this.#lastLabelled.clear();
     this.#generation++;
   }
 
@@ -238,127 +248,119 @@ export class Metrics {
     return this.#extraLabels;
   }
 
+  /** The series of the check `labels` name. The agent passes one labels object per check and config, so the usual
+   * case is one map lookup; other labels for the same check name are a new identity: its old series go. */
+  #check(labels: SeriesLabels): CheckSeries {
+    const name = labels.check ?? "";
+    let check = this.#checks.get(name);
+    if (check?.labels === labels) return check;
+    if (check === undefined) {
+      check = new CheckSeries(name, labels, this.#families.length);
+      this.#checks.set(name, check);
+    } else if (check.labels === undefined || renderPairs(labels) === check.text) {
+      check.setLabels(labels);
+    } else {
+      // Delete first, so the check's lines move to the end like prom-client's re-created series.
+      this.#checks.delete(name);
+      check = new CheckSeries(name, labels, this.#families.length);
+      this.#checks.set(name, check);
+    }
+    return check;
+  }
+
   /** Creates a check's series that must exist before its first run (run counters at 0); a check that can be
-   * throttled also gets its throttle series. */
+   * throttled also gets its throttle series. An overlap skip has no series until the first one: a run's timeout is
+   * shorter than its interval, so only a starved agent skips for overlap, and then it skips many runs. */
   initCheck(labels: SeriesLabels, canBeThrottled = false): void {
     const m = this.#probe;
-    m.runs.inc({ ...labels, result: "success" }, 0);
-    m.runs.inc({ ...labels, result: "failure" }, 0);
-    m.skipped.inc({ check: labels.check ?? "", reason: "overlap" }, 0);
+    const check = this.#check(labels);
+    m.runs.inc(check, m.runs.own(["result"], ["success"]), 0);
+    m.runs.inc(check, m.runs.own(["result"], ["failure"]), 0);
     if (canBeThrottled) {
-      m.runs.inc({ ...labels, result: "throttled" }, 0);
-      m.skipped.inc({ check: labels.check ?? "", reason: "throttled" }, 0);
-      m.throttled.set(labels, 0);
+      m.runs.inc(check, m.runs.own(["result"], ["throttled"]), 0);
+      m.skipped.inc(check, m.skipped.own(["reason"], ["throttled"]), 0);
+      m.throttled.set(check, m.throttled.own([], []), 0);
     }
   }
 
   /** Whether the check's runs are being held by a throttle. */
   setThrottled(labels: SeriesLabels, isHeld: boolean): void {
-    this.#probe.throttled.set(labels, isHeld ? 1 : 0);
+    const m = this.#probe;
+    m.throttled.set(this.#check(labels), m.throttled.own([], []), isHeld ? 1 : 0);
   }
 
   /** Records one finished run. */
   recordRun(labels: SeriesLabels, run: RunRecord): void {
     const m = this.#probe;
-    m.success.set(labels, run.success ? 1 : 0);
-    m.duration.set(labels, run.durationSeconds);
-    m.runDuration?.observe(labels, run.durationSeconds);
-    m.runs.inc(
-      this.#with(labels, "result", run.success ? "success" : run.isThrottled === true ? "throttled" : "failure"),
-    );
-    m.lastRun.set(labels, run.endedAtSeconds);
-    if (run.success) m.lastSuccess.set(labels, run.endedAtSeconds);
-    if (run.failure !== undefined) m.errors.inc({ ...labels, ...run.failure });
+    const check = this.#check(labels);
+    const none = m.success.own([], []);
+    m.success.set(check, none, run.success ? 1 : 0);
+    m.duration.set(check, none, run.durationSeconds);
+    m.runDuration?.observe(check, run.durationSeconds);
+    const result = run.success ? "success" : run.isThrottled === true ? "throttled" : "failure";
+    m.runs.inc(check, m.runs.own(["result"], [result]), 1);
+    m.lastRun.set(check, none, run.endedAtSeconds);
+    if (run.success) m.lastSuccess?.set(check, none, run.endedAtSeconds);
+    if (run.failure !== undefined) {
+      const { class: cls, code, phase, side } = run.failure;
+      m.errors.inc(check, m.errors.own(ERROR_LABELS, [cls, code, phase, side]), 1);
+    }
 
-    const key = labels.check ?? "";
-    for (const phase of this.#lastPhases.get(key) ?? []) {
-      if (!(phase in run.phases)) m.phaseDuration.remove({ ...labels, phase });
+    // A shorter run leaves no stale phase series.
+    m.phaseDuration.retain(check, (own) => (own.labels.phase ?? "") in run.phases);
+    for (const phase in run.phases) {
+      m.phaseDuration.set(check, m.phaseDuration.own(["phase"], [phase]), run.phases[phase] ?? 0);
     }
-    for (const [phase, seconds] of Object.entries(run.phases)) {
-      m.phaseDuration.set(this.#with(labels, "phase", phase), seconds);
-    }
-    this.#lastPhases.set(key, new Set(Object.keys(run.phases)));
 
     for (const f of run.declaredFacts) {
-      const metric = m.facts.get(f);
-      const value = run.facts.get(f);
-      if (metric === undefined) continue;
-      if (value === undefined) {
-        if (f.isClearedWhenUnreported === true) metric.remove(labels);
+      const family = m.facts.get(f);
+      if (family === undefined) continue;
+      if (f.labels !== undefined) {
+        this.#recordLabelled(check, f, family, run);
         continue;
       }
-      if (metric instanceof Gauge) metric.set(labels, value);
-      else if (metric instanceof Counter) metric.inc(labels, value);
-      else metric.observe(labels, value);
+      const value = run.facts.get(f);
+      if (value === undefined) {
+        if (f.isClearedWhenUnreported === true) family.remove(check, none);
+        continue;
+      }
+      if (f.type === "gauge") family.set(check, none, value);
+      else if (f.type === "counter") family.inc(check, none, value);
+      else family.observe(check, value);
     }
-    this.#recordLabelled(labels, run);
   }
 
-  #recordLabelled(labels: SeriesLabels, run: RunRecord): void {
-    const key = labels.check ?? "";
-    const before = this.#lastLabelled.get(key) ?? new Map<Fact, SeriesLabels[]>();
-    const after = new Map<Fact, SeriesLabels[]>();
-    for (const f of run.declaredFacts) {
-      const metric = this.#probe.facts.get(f);
-      if (f.labels === undefined || !(metric instanceof Gauge)) continue;
-      // The fact's own labels replace configured ones of the same name and come last, as the metric declares them.
-      const own = new Set((f.labels ?? []).map((l) => l.name));
-      const base = Object.fromEntries(Object.entries(labels).filter(([name]) => !own.has(name)));
-      const series = (run.labelledFacts?.get(f) ?? []).map((s) => ({
-        labels: { ...base, ...s.labels },
-        value: s.value,
-      }));
-      const now = new Set(series.map((s) => JSON.stringify(s.labels)));
-      for (const old of before.get(f) ?? []) if (!now.has(JSON.stringify(old))) metric.remove(old);
-      for (const s of series) metric.set(s.labels, s.value);
-      after.set(
-        f,
-        series.map((s) => s.labels),
-      );
-    }
-    this.#lastLabelled.set(key, after);
-  }
-
-  #with(labels: SeriesLabels, name: string, value: string): SeriesLabels {
-    let byValue = this.#labelsWith.get(labels);
-    if (byValue === undefined) {
-      byValue = new Map();
-      this.#labelsWith.set(labels, byValue);
-    }
-    const key = `${name}\u0000${value}`;
-    let withLabel = byValue.get(key);
-    if (withLabel === undefined) {
-      withLabel = { ...labels, [name]: value };
-      byValue.set(key, withLabel);
-    }
-    return withLabel;
+  /** A labelled fact's series are exactly the combinations the run reported: the others are removed. */
+  #recordLabelled(check: CheckSeries, f: Fact, family: StoreFamily, run: RunRecord): void {
+    const names = (f.labels ?? []).map((l) => l.name);
+    const series = run.labelledFacts?.get(f) ?? [];
+    const owns = series.map((s) =>
+      family.own(
+        names,
+        names.map((n) => s.labels[n] ?? ""),
+      ),
+    );
+    const reported = new Set(owns);
+    family.retain(check, (own) => reported.has(own));
+    series.forEach((s, i) => {
+      const own = owns[i];
+      if (own !== undefined) family.set(check, own, s.value);
+    });
   }
 
   /** Counts a run that was not started. */
-  recordSkip(check: string, reason: "overlap" | "throttled"): void {
-    this.#probe.skipped.inc({ check, reason });
+  recordSkip(name: string, reason: "overlap" | "throttled"): void {
+    let check = this.#checks.get(name);
+    if (check === undefined) {
+      check = new CheckSeries(name, undefined, this.#families.length);
+      this.#checks.set(name, check);
+    }
+    const skipped = this.#probe.skipped;
+    skipped.inc(check, skipped.own(["reason"], [reason]), 1);
   }
 
   /** Removes every series of a check (it left the config or changed identity). */
-  async removeCheck(check: string): Promise<void> {
-    this.#lastPhases.delete(check);
-    this.#lastLabelled.delete(check);
-    for (const metric of this.#allProbeMetrics()) {
-      const { values } = await metric.get();
-      const seen = new Set<string>();
-      for (const { labels } of values) {
-        if (labels.check !== check) continue;
-        const { le, ...rest } = labels as Record<string, string | number>;
-        const id = JSON.stringify(rest);
-        if (seen.has(id)) continue;
-        seen.add(id);
-        metric.remove(rest as Record<string, string>);
-      }
-    }
-  }
-
-  #allProbeMetrics(): FactMetric[] {
-    const { facts, ...fixed } = this.#probe;
-    return [...Object.values(fixed).filter((m) => m !== undefined), ...facts.values()];
+  removeCheck(name: string): void {
+    this.#checks.delete(name);
   }
 }

@@ -1,5 +1,5 @@
 import { promisify } from "node:util";
-import { gzip } from "node:zlib";
+import { constants, gzip } from "node:zlib";
 import type { Registry } from "prom-client";
 import { renderExposition, type ExpositionFormat, type LabelCache } from "../metrics/exposition.js";
 
@@ -17,6 +17,8 @@ export class CoalescedMetrics {
   readonly #sliceMs: number | undefined;
   readonly #inFlight = new Map<ExpositionFormat, Promise<Rendering>>();
   readonly #labels: LabelCache = new WeakMap();
+  /** Bytes of the last body of each format: the next one is written into a buffer of about that size. */
+  readonly #lastBytes = new Map<ExpositionFormat, number>();
 
   constructor(registry: Registry, options: { sliceMs?: number } = {}) {
     this.#registry = registry;
@@ -28,8 +30,12 @@ export class CoalescedMetrics {
   render(format: ExpositionFormat = "text"): Promise<Rendering> {
     let pending = this.#inFlight.get(format);
     if (pending === undefined) {
-      pending = renderExposition(this.#registry, format, this.#sliceMs, this.#labels)
-        .then(rendering)
+      const last = this.#lastBytes.get(format) ?? 0;
+      pending = renderExposition(this.#registry, format, this.#sliceMs, this.#labels, last + (last >> 3))
+        .then((body) => {
+          this.#lastBytes.set(format, body.length);
+          return rendering(body);
+        })
         .finally(() => this.#inFlight.delete(format));
       this.#inFlight.set(format, pending);
     }
@@ -39,5 +45,7 @@ export class CoalescedMetrics {
 
 function rendering(body: Buffer): Rendering {
   let zipped: Promise<Buffer> | undefined;
-  return { body, gzipped: () => (zipped ??= gzipAsync(body)) };
+  // Level 1: the exposition is so repetitive that it compresses about as well (0.50 MB against 0.45 MB for 14.5 MB at
+  // 10,000 checks) in a third of the time of the default level 6 (30 ms against 90-120 ms).
+  return { body, gzipped: () => (zipped ??= gzipAsync(body, { level: constants.Z_BEST_SPEED })) };
 }

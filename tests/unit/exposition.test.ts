@@ -63,6 +63,14 @@ describe("renderExposition", () => {
     expect(text.endsWith("# EOF\n")).toBe(true);
   });
 
+  it("is the same whether the size hint fits the body (one buffer) or not (chunks)", async () => {
+    const expected = await populated(3000).metrics();
+    expect(Buffer.byteLength(expected)).toBeGreaterThan(1 << 20);
+    for (const hint of [0, 4 << 20]) {
+      expect((await renderExposition(populated(3000), "text", 4, new WeakMap(), hint)).toString()).toBe(expected);
+    }
+  });
+
   it("is the same when it yields inside families (large registries)", async () => {
     expect((await renderExposition(populated(3000), "text", 0)).toString()).toBe(await populated(3000).metrics());
   });

@@ -77,7 +77,7 @@ describe("labelled facts", () => {
     expect(await lines(metrics)).toEqual([
       'widget_state{check="w",kind="k",target="t",location="l",team="x",widget="a",state="up"} 1',
     ]);
-    await metrics.removeCheck("w");
+    metrics.removeCheck("w");
     expect(await lines(metrics)).toEqual([]);
   });
 });

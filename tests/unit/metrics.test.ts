@@ -67,7 +67,7 @@ describe("Metrics", () => {
     const metrics = scenario();
     const other = { ...labels, check: "other", team: "" };
     metrics.initCheck(other);
-    await metrics.removeCheck("mail");
+    metrics.removeCheck("mail");
     const text = await metrics.registry.metrics();
     expect(text).not.toContain('check="mail"');
     expect(text).toContain('probe_runs_total{check="other"');
@@ -82,7 +82,7 @@ describe("Metrics", () => {
     expect(text).toContain('region="eu"');
   });
 
-  it("exports 14 series for an SMTP check with six phases and no TLS, 13 with five; the run histogram only when asked", async () => {
+  it("exports 12 series for an SMTP check with six phases and no TLS, 11 with five; optional families only when asked", async () => {
     const metrics = new Metrics(new Registry(), { version: "t", nodeVersion: "v24" }, collectFacts(PROBE_KINDS));
     const phases = { connect: 0.001, banner: 0.002, ehlo: 0.001, mail: 0.001, rcpt: 0.001, quit: 0.001 };
     const record = (check: string, ph: Record<string, number>) => {
@@ -105,15 +105,21 @@ describe("Metrics", () => {
     record("six", phases);
     const { quit: _quit, ...fivePhases } = phases;
     record("five", fivePhases);
-    // success, duration, 6 phases, runs{success,failure}, last run, last success, reply code, overlap skips.
-    expect(await count("six")).toBe(14);
-    expect(await count("five")).toBe(13);
-    expect(DEFAULT_METRICS_OPTIONS.runDurationHistogram).toBe(false);
+    // success, duration, 6 phases, runs{success,failure}, last run, reply code.
+    expect(await count("six")).toBe(12);
+    expect(await count("five")).toBe(11);
+    expect(DEFAULT_METRICS_OPTIONS).toEqual({ runDurationHistogram: false, lastSuccessTimestamp: false });
 
-    metrics.setOptions({ runDurationHistogram: true });
+    metrics.setOptions({ runDurationHistogram: true, lastSuccessTimestamp: true });
     record("six", phases);
     const text = (await renderExposition(metrics.registry)).toString();
     expect(text).toContain('probe_run_duration_seconds_count{check="six"');
-    expect(await count("six")).toBe(14 + 17);
+    expect(text).toContain('probe_last_success_timestamp_seconds{check="six"');
+    expect(await count("six")).toBe(12 + 17 + 1);
+
+    // An overlap skip creates its series.
+    expect(text).not.toContain('suiteprobe_runs_skipped_total{check="six"');
+    metrics.recordSkip("six", "overlap");
+    expect(await count("six")).toBe(12 + 17 + 1 + 1);
   });
 });

@@ -48,7 +48,7 @@ describe("shards", () => {
     });
     const config: AgentConfig = {
       credentials: new Map(),
-      metrics: { runDurationHistogram: false },
+      metrics: { runDurationHistogram: false, lastSuccessTimestamp: false },
       listen: { host: "127.0.0.1", port: 1 },
       location: "lab",
       labels: {},
