@@ -43,6 +43,7 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch(process.env.SUITEPROBE_HEALTHCHECK_URL ?? 'http://127.0.0.1:10587/healthz', { signal: AbortSignal.timeout(2500) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # A 4 MB young generation (semi-space) instead of V8's default of up to 16 MB: at 10,000 checks the agent's RSS
-# stays under 200 MB between scrapes instead of growing towards 300 MB (bench/results/latest.md); small agents lose nothing.
+# stays under 200 MB between scrapes instead of growing towards 300 MB, for more frequent young-generation
+# collections (CPU per probe 1.20 → 1.28 ms there; bench/results/latest.md).
 ENTRYPOINT ["node", "--max-semi-space-size=4", "dist/src/cli.js"]
 CMD ["run", "--config", "/etc/suiteprobe/config.yaml"]
